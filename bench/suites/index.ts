@@ -1,0 +1,7 @@
+/** Every bench suite, one line per file (keep alphabetical). */
+import type { BenchSuite } from '../types.js';
+import { suite as matmul } from './matmul.js';
+
+export const suites: BenchSuite[] = [
+  matmul,
+];

@@ -1,0 +1,44 @@
+/**
+ * Storage: the bytes behind one or more tensors, on one device, reference-counted.
+ *
+ * A tensor handle owns one reference. Views (reshape) and the copies an op saves for its backward
+ * take another (retain). `release()` gives one back; at zero the device gets the bytes back at once
+ * (the CPU lets the GC have them; CUDA returns them to its caching allocator). Counting is what
+ * makes `memory()` exact and `tidy()` testable.
+ */
+import type { DType, TypedArray } from './dtype.js';
+import { BYTES_PER_ELEMENT } from './dtype.js';
+
+export abstract class Storage {
+  refs = 1;
+  constructor(readonly device: string, readonly dtype: DType, readonly length: number) {
+    liveStorageBytes.set(device, (liveStorageBytes.get(device) ?? 0) + this.byteLength);
+  }
+  get byteLength(): number { return this.length * BYTES_PER_ELEMENT[this.dtype]; }
+  retain(): this {
+    if (this.refs <= 0) throw new Error(`storage on ${this.device} used after it was freed`);
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (this.refs <= 0) return; // idempotent: a finalizer after an explicit release does nothing
+    if (--this.refs === 0) {
+      liveStorageBytes.set(this.device, (liveStorageBytes.get(this.device) ?? 0) - this.byteLength);
+      this.free();
+    }
+  }
+  get freed(): boolean { return this.refs <= 0; }
+  /** Gives the bytes back to the device. Called once, when the last reference goes. */
+  protected abstract free(): void;
+}
+
+export class CpuStorage extends Storage {
+  constructor(public data: TypedArray) {
+    super('cpu', data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32', data.length);
+  }
+  protected free(): void { this.data = EMPTY; }
+}
+const EMPTY = new Float32Array(0);
+
+/** Live bytes per device, for memory(). */
+export const liveStorageBytes = new Map<string, number>();
