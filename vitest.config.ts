@@ -8,5 +8,7 @@ export default defineConfig({
     // Kernels are CPU-bound; two forks match the 2-core machines we run on.
     pool: 'forks',
     maxWorkers: 2,
+    // global.gc for the tests of finalizer backstops (test/native/memory.test.ts)
+    execArgv: ['--expose-gc'],
   },
 });

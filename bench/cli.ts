@@ -1,18 +1,21 @@
 /**
- * `pixelbytes bench [--filter REGEX] [--quick] [--threads N] [--out FILE] [--list] [--json]`:
+ * `pixelbytes bench [--filter REGEX] [--quick] [--threads N] [--device NAME] [--out FILE] [--list] [--json]`:
  * runs every registered suite (bench/suites/index.ts) on our engine (1 and N threads) and on
  * tfjs ('cpu' and 'wasm' backends), prints a table (median ms, GFLOP/s, speed-up vs each tfjs
  * backend) and writes the results as JSON to bench-results/<timestamp>.json (or --out FILE).
+ * With --device NAME (cuda, cuda-emu): each of our cases on the CPU (N threads) and on that device
+ * (inputs moved with .to(NAME), the device synchronised before the clock stops), device ms vs CPU ms.
  */
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import os from 'node:os';
-import { getNumThreads, setNumThreads } from '../src/index.js';
+import { getNumThreads, setNumThreads, hasDevice, getDevice, listDevices, unavailableDevices, Tensor, nn } from '../src/index.js';
+import { nativeLoads } from '../src/backend/native/index.js';
 import { suites } from './suites/index.js';
-import { makeEngines, loadTfjs } from './engines.js';
+import { makeEngines, loadTfjs, type Engine } from './engines.js';
 import { runAll, addRatios, fmt, PEERS, type Selected } from './runner.js';
-import type { BenchResult } from './types.js';
+import type { BenchResult, EngineId, Impl, Tfjs } from './types.js';
 
 const HELP = `usage: pixelbytes bench [options]
 
@@ -21,6 +24,9 @@ const HELP = `usage: pixelbytes bench [options]
   --quick          fewer samples, and only the cases marked quick
   --threads N      thread count of the multi-threaded run of our engine (default ${getNumThreads()}:
                    PIXELBYTES_THREADS or os.availableParallelism())
+  --device NAME    also run each of our cases on device NAME (cuda, cuda-emu): prints device ms,
+                   CPU ms (--threads threads) and CPU ms / device ms; no tfjs rows. Exit 2 (with
+                   the reason) if the device is unavailable
   --out FILE       where to write the JSON results (default bench-results/<timestamp>.json)
   --list           list the cases and exit
   --json           print the JSON instead of the table
@@ -35,6 +41,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       filter: { type: 'string' },
       quick: { type: 'boolean', default: false },
       threads: { type: 'string' },
+      device: { type: 'string' },
       out: { type: 'string' },
       list: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -50,11 +57,27 @@ export async function benchCommand(args: string[]): Promise<number> {
   let filter: RegExp | null = null;
   try { filter = values.filter ? new RegExp(values.filter) : null; } catch (e) { console.error(`bench: bad --filter: ${(e as Error).message}`); return 2; }
 
-  const engines = makeEngines(threads);
+  const device = values.device ?? null;
+  let deviceName = device;
+  if (device !== null) {
+    if (!hasDevice(device) || device === 'cpu') {
+      const reason = device === 'cpu' ? 'the CPU is the baseline; name an accelerator'
+        : unavailableDevices().find(([n]) => n === device)?.[1] ?? `unknown device (known: ${listDevices().join(', ')})`;
+      console.error(`bench: device '${device}' is unavailable: ${reason}`);
+      return 2;
+    }
+    deviceName = nativeLoads.find((l) => l.device === device)?.info?.name || device;
+  }
+  // With --device: ours at N threads on the CPU (the baseline) and ours on the device.
+  const engines = device === null ? makeEngines(threads) : [makeEngines(threads).filter((e) => e.family === 'ours').at(-1)!, deviceEngine(device, threads)];
   const all: Selected[] = suites.flatMap((s) => s.cases().map((c) => ({ suite: s.name, c })));
   const picked = all.filter(({ c }) => !values.quick || c.quick);
   const key = (s: Selected, engine: string) => `${s.suite}/${s.c.op} ${s.c.shape} ${engine}`;
   const pairs = engines.map((e) => ({ engine: e, sel: picked.filter((s) => s.c.impls[e.family] && (!filter || filter.test(key(s, e.id)))) }));
+  if (device !== null) {
+    // the device engine runs the CPU engine's cases (so that every device row has its CPU row)
+    pairs[1].sel = pairs[0].sel.map((s) => ({ suite: s.suite, c: { ...s.c, impls: { ours: onDevice(s.c.impls.ours!, device) } } }));
+  }
 
   if (values.list) {
     for (const s of all) {
@@ -74,6 +97,12 @@ export async function benchCommand(args: string[]): Promise<number> {
     setNumThreads(before);
   }
   addRatios(results);
+  if (device !== null) {   // JSON: a device row's vs.ours = CPU median / device median
+    for (const r of results) {
+      const cpu = results.find((q) => q.suite === r.suite && q.op === r.op && q.shape === r.shape && q.engine === 'ours' && !q.error);
+      if (r.engine === (device as EngineId) && cpu && !r.error) r.vs.ours = cpu.medianMs / r.medianMs;
+    }
+  }
   const seconds = (performance.now() - t0) / 1e3;
 
   const tfVersion = pairs.some((p) => p.engine.family === 'tfjs' && p.sel.length) ? (await loadTfjs()).version.tfjs : null;
@@ -84,7 +113,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     platform: `${process.platform}-${process.arch}`,
     cpu: { model: cpus[0]?.model ?? 'unknown', count: cpus.length, availableParallelism: os.availableParallelism() },
     tfjs: tfVersion,
-    options: { filter: values.filter ?? null, quick: values.quick, threads },
+    options: { filter: values.filter ?? null, quick: values.quick, threads, device },
+    device: device === null ? null : { name: device, detail: deviceName },
     seconds,
     results,
   };
@@ -93,7 +123,11 @@ export async function benchCommand(args: string[]): Promise<number> {
   writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
 
   if (values.json) console.log(JSON.stringify(report, null, 2));
-  else {
+  else if (device !== null) {
+    console.log(`device: ${device} (${deviceName}); CPU: ours at ${threads} thread${threads > 1 ? 's' : ''}`);
+    console.log(deviceTable(results, all, device));
+    console.log(`\n${results.length} benchmarks in ${seconds.toFixed(0)} s; node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? '?'}. JSON: ${out}`);
+  } else {
     console.log(table(results, all));
     console.log(`\n${results.length} benchmarks in ${seconds.toFixed(0)} s; node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? '?'}${tfVersion ? `, tfjs ${tfVersion}` : ''}. JSON: ${out}`);
   }
@@ -114,4 +148,45 @@ function table(results: BenchResult[], order: Selected[]): string {
   const right = new Set([3, 4, 5, 6, 7]);
   const line = (cells: string[]) => `| ${cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   return [line(header), `|${widths.map((w, i) => (right.has(i) ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** Our engine on another device: host threads as the CPU run (for any host-side work). */
+function deviceEngine(device: string, threads: number): Engine {
+  return {
+    id: device as EngineId, family: 'ours', threads: 1,
+    prepare: async () => { setNumThreads(threads); return { engine: 'ours', threads: 1, tf: null as unknown as Tfjs }; },
+  };
+}
+
+/** Moves the tensors and modules of a setup state (its values, one level of arrays) to `device`, in place. */
+function moveTo(v: unknown, device: string, depth = 0): void {
+  if (v instanceof Tensor) { if (v.device !== device) v.adopt(v.to(device)); return; }
+  if (v instanceof nn.Module) { v.to(device); return; }
+  if (depth > 1 || v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) { for (const x of v) moveTo(x, device, depth + 1); return; }
+  if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) moveTo(x, device, depth + 1);
+}
+
+/** A case's `ours` implementation on `device`: inputs moved after setup, the device synchronised after each run. */
+function onDevice(impl: Impl, device: string): Impl {
+  const dev = getDevice(device);
+  return {
+    setup: async (ctx) => { const s = await impl.setup(ctx); moveTo(s, device); dev.synchronize?.(); return s; },
+    run: (s) => { impl.run(s); dev.synchronize?.(); },
+    teardown: impl.teardown ? (s) => impl.teardown!(s) : undefined,
+  };
+}
+
+function deviceTable(results: BenchResult[], order: Selected[], device: string): string {
+  const caseIndex = (r: BenchResult) => order.findIndex((s) => s.suite === r.suite && s.c.op === r.op && s.c.shape === r.shape);
+  const header = ['op', 'shape', 'CPU ms', `${device} ms`, `${device} GFLOP/s`, `CPU / ${device}`];
+  const rows = results.filter((r) => r.engine === (device as EngineId)).sort((a, b) => caseIndex(a) - caseIndex(b)).map((r) => {
+    const cpu = results.find((q) => q.suite === r.suite && q.op === r.op && q.shape === r.shape && q.engine === 'ours');
+    const cell = (x: BenchResult | undefined) => (!x ? '—' : x.error ? `error: ${x.error.slice(0, 60)}` : fmt(x.medianMs));
+    const ratio = cpu && !cpu.error && !r.error ? `${(cpu.medianMs / r.medianMs).toFixed(2)}×` : '—';
+    return [r.op, r.shape, cell(cpu), cell(r), r.gflops === null ? '—' : r.gflops.toFixed(2), ratio];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i >= 2 ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`, ...rows.map(line)].join('\n');
 }

@@ -194,7 +194,7 @@ function listPresets(): string {
 }
 
 export async function trainCommand(args: string[]): Promise<number> {
-  return run('train', TRAIN_USAGE, () => {
+  return run('train', TRAIN_USAGE, async () => {
     const v = parse(args, TRAIN_OPTIONS);
     if (v.help) { console.log(TRAIN_USAGE); return 0; }
     if (v.list) { console.log(listPresets()); return 0; }
@@ -210,7 +210,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     console.log(`dataset ${dataDir}: ${ds.split.train.length} train / ${ds.split.test.length} test species; ${getNumThreads()} CPU thread(s)`);
     const sig = installSigint();
     try {
-      const r = runTraining({
+      const r = await runTraining({
         name, model, train, trainRows: rowsOf(ds.split.train), testRows: rowsOf(ds.split.test), out, device: str(v, 'device') ?? 'cpu',
         minutes, resume: Boolean(v.resume), shouldStop: sig.requested, extra: { dataset: resolve(dataDir) },
         evalSamples: v['eval-samples'] !== undefined ? num(v, 'eval-samples', 0, { integer: true, min: 1 }) : undefined,
@@ -510,9 +510,12 @@ const START_USAGE = `usage: pixelbytes start [--minutes M] [options]
 
   The main job on a fresh CPU machine: builds data/pixelbytes-en if missing, trains the default
   causal model (${START_PRESET}) with the dense objective for a bounded time, then
-  generates one Pokémon (image + description) from a held-out species' prompts.
-  --minutes M (10)   training time budget
-  --preset NAME      another causal preset    --seq N (default 128)   --batch N (16)   --seed N
+  generates a held-out species from its prompts (text → image, image completion, image → caption)
+  with structured sampling, into <out>/generate/ (PNG, text, HTML).
+  --minutes M (10)   training time budget        --preset NAME   another causal preset
+  --seq N (128)   --batch N (16)   --lr X (6e-3)   --epochs N (100)   --seed N (0)
+  --eval-samples N (64)   test samples per evaluation (evenly spaced)
+  --temperature T (0.7)   --top-k K (10)   decoding of the final generation (0 = greedy)
   --out DIR (runs/start)   --resume   --data DIR   --threads N   --device NAME`;
 
 const START_OPTIONS: Options = {
@@ -522,7 +525,7 @@ const START_OPTIONS: Options = {
 };
 
 export async function startCommand(args: string[]): Promise<number> {
-  return run('start', START_USAGE, () => {
+  return run('start', START_USAGE, async () => {
     const v = parse(args, START_OPTIONS);
     if (v.help) { console.log(START_USAGE); return 0; }
     applyThreads(v);
@@ -540,7 +543,7 @@ export async function startCommand(args: string[]): Promise<number> {
     const train: TrainConfig = {
       ...DEFAULT_TRAIN, objective: 'dense', seqLen, stride: seqLen, batchSize: num(v, 'batch', 16, { integer: true, min: 1 }),
       epochs: num(v, 'epochs', 100, { integer: true, min: 1 }), evalEvery: 1, seed: num(v, 'seed', 0, { integer: true, min: 0 }),
-      lr: num(v, 'lr', 3e-3, { min: 0 }),
+      lr: num(v, 'lr', 6e-3, { min: 0 }),
     };
     const minutes = num(v, 'minutes', 10, { min: 0 });
     const out = str(v, 'out') ?? join('runs', 'start');
@@ -549,7 +552,7 @@ export async function startCommand(args: string[]): Promise<number> {
     const sig = installSigint();
     let result;
     try {
-      result = runTraining({
+      result = await runTraining({
         name: preset.name, model: preset.model, train, trainRows: rowsOf(ds.split.train), testRows: rowsOf(ds.split.test), out, device,
         minutes, resume: Boolean(v.resume) && existsSync(join(out, 'last', 'config.json')), shouldStop: sig.requested, extra: { dataset: resolve(dataDir) },
         evalSamples: num(v, 'eval-samples', 64, { integer: true, min: 1 }),

@@ -11,6 +11,13 @@ import { BYTES_PER_ELEMENT } from './dtype.js';
 
 export abstract class Storage {
   refs = 1;
+  /**
+   * For int32 storage on a device, the host values it was uploaded from, while no kernel has
+   * written it since (runKernel clears it on outputs). Ops that must validate indices on the host
+   * (embedding ids, cross-entropy targets, gather indices) read them here instead of copying
+   * back from the device, so a training step's only device → host copy is its loss.
+   */
+  hostMirror: TypedArray | null = null;
   constructor(readonly device: string, readonly dtype: DType, readonly length: number) {
     liveStorageBytes.set(device, (liveStorageBytes.get(device) ?? 0) + this.byteLength);
   }

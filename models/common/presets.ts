@@ -56,7 +56,7 @@ const OURS: [Over, string][] = [
   [{ family: 'attention', depth: 2, causal: true }, 'causal-masked Transformer (not in the paper): trains with --objective dense'],
   [{ family: 'attention', depth: 2, causal: true, positions: 'learned' }, 'causal Transformer with learned positions (not in the paper)'],
   [{ family: 'ssm', depth: 2, bidirectional: false, mambaVariant: 'residual' }, 'Mamba with residual + RMSNorm blocks (not in the paper)'],
-  [{ family: 'rnn', depth: 1, bidirectional: false, dState: 128, dim: 81 }, 'one wide unidirectional LSTM (not in the paper): the fastest causal model on CPU'],
+  [{ family: 'rnn', depth: 1, bidirectional: false, dState: 128, dim: 81 }, 'one wide unidirectional LSTM (not in the paper)'],
 ];
 
 export const PRESETS: readonly Preset[] = [

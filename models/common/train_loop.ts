@@ -83,7 +83,10 @@ export function csvText(rows: readonly EvalRow[]): string {
 /** The generator of the training-subset draw of evaluation number k (independent of training). */
 const evalGenerator = (seed: number, k: number): Generator => new Generator((seed * 1000003 + 7919 * (k + 1)) >>> 0);
 
-export function runTraining(opts: RunOptions): RunResult {
+/** Lets pending events (a Ctrl-C handler) run: the training loop is synchronous otherwise. */
+const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function runTraining(opts: RunOptions): Promise<RunResult> {
   const log = opts.log ?? ((s: string) => console.log(s));
   const device = opts.device ?? 'cpu';
   const tc = opts.train;
@@ -183,7 +186,7 @@ export function runTraining(opts: RunOptions): RunResult {
   const budgetSec = opts.minutes !== undefined ? opts.minutes * 60 : Infinity;
   const sessionStart = Date.now();
   const tokensPerStep = tc.batchSize * T;
-  let sessionTrainSec = 0, sessionTokens = 0, running = NaN;
+  let sessionTrainSec = 0, sessionTokens = 0, running = NaN, lastYield = performance.now();
 
   let stopReason: RunStatus | null = null;
   while (progress.epoch <= tc.epochs && !stopReason) {
@@ -233,6 +236,7 @@ export function runTraining(opts: RunOptions): RunResult {
       const eta = Math.min((remainingSteps * tokensPerStep) / tps, budgetSec - (Date.now() - sessionStart) / 1000);
       bar?.update({ epoch: progress.epoch, epochs: tc.epochs, step: k + 1, steps: batches.length, loss: running, tokensPerSec: tps, etaSec: eta });
 
+      if (performance.now() - lastYield > 100) { await yieldToEvents(); lastYield = performance.now(); }
       if (opts.shouldStop?.() === true) stopReason = 'interrupted';
       else if ((Date.now() - sessionStart) / 1000 >= budgetSec) stopReason = 'time';
       else if (opts.maxSteps !== undefined && progress.globalStep >= opts.maxSteps) stopReason = 'steps';

@@ -17,7 +17,9 @@ export function runKernel(name: string, outs: Tensor[], ins: Tensor[], ints: num
     const have = devicesWithKernel(name);
     throw new Error(`kernel '${name}' has no ${device} implementation (available: ${have.join(', ') || 'none'}); move the tensors with .to('${have[0] ?? 'cpu'}')`);
   }
-  kernel({ outs: outs.map((t) => t.storage), ins: ins.map((t) => t.storage), ints, floats });
+  const outStorages = outs.map((t) => t.storage);
+  for (const s of outStorages) s.hostMirror = null;   // written on the device: the host copy is stale
+  kernel({ outs: outStorages, ins: ins.map((t) => t.storage), ints, floats });
   if (isAnomalyEnabled()) for (const o of outs) checkFinite(name, o);
 }
 

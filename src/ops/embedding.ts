@@ -8,11 +8,11 @@ import { empty } from '../creation.js';
 import { runKernel } from '../dispatch/dispatch.js';
 import { record1 } from '../autograd/node.js';
 import { shapeStr, stridesOf } from '../util/shape.js';
-import { assertFloat, assertSameDevice } from './util.js';
+import { assertFloat, assertSameDevice, hostValues } from './util.js';
 
 /** Throws naming the first id outside [0, V), its position in ids and V (checked on the host). */
 function checkIds(ids: Tensor, V: number, weight: Tensor): void {
-  const v = ids.device === 'cpu' ? ids.data : ids.toTyped();
+  const v = hostValues(ids);
   for (let i = 0; i < v.length; i++) {
     if (v[i] < 0 || v[i] >= V) {
       const st = stridesOf(ids.shape);

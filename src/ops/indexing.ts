@@ -10,12 +10,8 @@ import { runKernel } from '../dispatch/dispatch.js';
 import { record1 } from '../autograd/node.js';
 import { broadcastShapes, broadcastStrides, normAxis, numel, sameShape, shapeStr, stridesOf, type Shape } from '../util/shape.js';
 import { sumTo } from './reduce.js';
-import { assertSameDevice, assertSameDtype } from './util.js';
+import { assertSameDevice, assertSameDtype, hostValues } from './util.js';
 
-/** The index values on the host (no copy on the CPU). */
-function hostInts(t: Tensor): ArrayLike<number> {
-  return t.device === 'cpu' ? t.data : t.toTyped();
-}
 
 function assertInt32(op: string, t: Tensor, name: string): void {
   if (t.dtype !== 'int32') throw new TypeError(`${op}: ${name} must be int32, got ${t.dtype}${shapeStr(t.shape)}`);
@@ -23,7 +19,7 @@ function assertInt32(op: string, t: Tensor, name: string): void {
 
 /** Every index in [0, n); the error names the value, its flat position and the range. */
 function checkRange(op: string, index: Tensor, n: number, axis: number, x: Tensor): void {
-  const v = hostInts(index);
+  const v = hostValues(index);
   for (let i = 0; i < v.length; i++) {
     if (v[i] < 0 || v[i] >= n) {
       throw new RangeError(`${op}: index ${v[i]} at position ${i} is out of range [0, ${n}) for axis ${axis} of input ${shapeStr(x.shape)}`);

@@ -11,7 +11,7 @@ import { empty } from '../creation.js';
 import { runKernel } from '../dispatch/dispatch.js';
 import { record1 } from '../autograd/node.js';
 import { sameShape, shapeStr } from '../util/shape.js';
-import { assertFloat, assertSameDevice } from './util.js';
+import { assertFloat, assertSameDevice, hostValues } from './util.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 export interface LossOptions {
@@ -38,7 +38,7 @@ function prepare(op: string, x: Tensor, targets: Tensor, opts: LossOptions): Pre
   if (!sameShape(targets.shape, rowShape)) {
     throw new RangeError(`${op}: targets ${shapeStr(targets.shape)} must have shape ${shapeStr(rowShape)} (input ${shapeStr(x.shape)} without its class axis)`);
   }
-  const t = targets.device === 'cpu' ? targets.data : targets.toTyped();
+  const t = hostValues(targets);
   let count = 0;
   for (let r = 0; r < t.length; r++) {
     if (t[r] === ignoreIndex) continue;

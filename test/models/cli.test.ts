@@ -71,6 +71,19 @@ describe('pixelbytes train / generate / eval', () => {
     expect(summary.test.perplexity).toBeGreaterThan(1);
   });
 
+  it('Ctrl-C (SIGINT) during training saves last/ and exits with 130', async () => {
+    quiet();
+    const out = join(tmp('sig'), 'r');
+    const timer = setTimeout(() => process.emit('SIGINT'), 1500);
+    const code = await trainCommand([...tiny, '--objective', 'dense', '--epochs', '500', '--eval-every', '100', '--out', out]);
+    clearTimeout(timer);
+    vi.restoreAllMocks();
+    expect(code).toBe(130);
+    expect(existsSync(join(out, 'last', 'optimizer.safetensors'))).toBe(true);
+    const cfg = JSON.parse(readFileSync(join(out, 'last', 'config.json'), 'utf8'));
+    expect(cfg.progress.globalStep).toBeGreaterThan(0);
+  });
+
   it('usage errors: dense on a bidirectional model, unknown preset, missing checkpoint', async () => {
     const errs: string[] = [];
     vi.spyOn(console, 'error').mockImplementation((s: string) => { errs.push(String(s)); });

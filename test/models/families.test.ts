@@ -3,7 +3,8 @@
  * stated bound, with a fixed seed (≈2 s each on 2 cores); then generation from the trained
  * models: greedy is deterministic, and a memorising model rebuilds a sprite from its caption.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PixelBytesModel } from '../../models/common/model.js';
 import { runTraining } from '../../models/common/train_loop.js';
 import type { ModelConfig, TrainConfig } from '../../models/common/config.js';
 import { WindowStream } from '../../models/common/context.js';
@@ -27,8 +28,8 @@ const CASES: Case[] = [
 
 describe('each family learns the fixture', () => {
   for (const c of CASES) {
-    it(`${c.name}: train-eval loss < ${c.bound}`, () => {
-      const r = runTraining({ name: c.name, model: c.model, train: c.train, trainRows: rows, testRows: rows, out: tmp('family'), log: () => {}, progress: false });
+    it(`${c.name}: train-eval loss < ${c.bound}`, async () => {
+      const r = await runTraining({ name: c.name, model: c.model, train: c.train, trainRows: rows, testRows: rows, out: tmp('family'), log: () => {}, progress: false });
       const final = r.evals[r.evals.length - 1];
       expect(r.evals[0].test_loss).toBeGreaterThan(4);           // ≈ ln 113 before training
       expect(final.train_eval_loss).toBeLessThan(c.bound);
@@ -39,8 +40,11 @@ describe('each family learns the fixture', () => {
 
 describe('generation', () => {
   // a unidirectional LSTM trained densely (24-window samples reach from a caption into its image)
-  const trained = runTraining({ name: 'gen', model: tinyModel({ family: 'rnn', bidirectional: false, dState: 32 }),
-    train: tinyTrain({ objective: 'dense', seqLen: 24, stride: 6, epochs: 60, lr: 0.02, evalEvery: 60 }), trainRows: rows, testRows: rows, out: tmp('gen'), log: () => {}, progress: false }).model;
+  let trained: PixelBytesModel;
+  beforeAll(async () => {
+    trained = (await runTraining({ name: 'gen', model: tinyModel({ family: 'rnn', bidirectional: false, dState: 32 }),
+      train: tinyTrain({ objective: 'dense', seqLen: 24, stride: 6, epochs: 60, lr: 0.02, evalEvery: 60 }), trainRows: rows, testRows: rows, out: tmp('gen'), log: () => {}, progress: false })).model;
+  });
 
   it('the incremental reader (stepper) gives the logits of a full forward', () => {
     const w = rows[0].windows.slice(0, 30 * 9);

@@ -11,20 +11,20 @@ const rows = fixtureRows();
 const quiet = { log: () => {}, progress: false } as const;
 
 describe('trainer', () => {
-  it('dense refuses a non-causal model with a clear message', () => {
+  it('dense refuses a non-causal model with a clear message', async () => {
     for (const m of [tinyModel({ family: 'rnn', bidirectional: true }), tinyModel({ family: 'ssm', bidirectional: true }), tinyModel({ family: 'attention', causal: false })]) {
       expect(objectiveProblem(m, 'dense')).toMatch(/dense objective needs a causal model/);
-      expect(() => runTraining({ name: 'x', model: m, train: tinyTrain({ objective: 'dense' }), trainRows: rows, testRows: rows, out: tmp('refuse'), ...quiet }))
-        .toThrow(/dense objective needs a causal model/);
+      await expect(runTraining({ name: 'x', model: m, train: tinyTrain({ objective: 'dense' }), trainRows: rows, testRows: rows, out: tmp('refuse'), ...quiet }))
+        .rejects.toThrow(/dense objective needs a causal model/);
     }
     expect(objectiveProblem(tinyModel({ family: 'rnn', bidirectional: false }), 'dense')).toBeNull();
     expect(objectiveProblem(tinyModel({ family: 'attention', causal: true }), 'dense')).toBeNull();
     expect(objectiveProblem(tinyModel({ family: 'rnn', bidirectional: true }), 'last')).toBeNull();
   });
 
-  it('writes the CSV with the original columns, the plot, best/ and last/', () => {
+  it('writes the CSV with the original columns, the plot, best/ and last/', async () => {
     const out = tmp('files');
-    const r = runTraining({ name: 'rnn', model: tinyModel({}), train: tinyTrain({ epochs: 2, evalEvery: 1 }), trainRows: rows, testRows: rows.slice(0, 1), out, ...quiet });
+    const r = await runTraining({ name: 'rnn', model: tinyModel({}), train: tinyTrain({ epochs: 2, evalEvery: 1 }), trainRows: rows, testRows: rows.slice(0, 1), out, ...quiet });
     expect(r.status).toBe('done');
     const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('epoch,train_eval_loss,train_accuracy,train_f1,test_loss,test_accuracy,test_f1');
@@ -40,19 +40,19 @@ describe('trainer', () => {
     expect(ck.model.numParameters()).toBe(r.model.numParameters());
   });
 
-  it('resume equals an uninterrupted run (losses within 1e-6, same weights)', () => {
+  it('resume equals an uninterrupted run (losses within 1e-6, same weights)', async () => {
     for (const [model, train] of [
       [tinyModel({ family: 'rnn', bidirectional: true }), tinyTrain({ epochs: 3, evalEvery: 2 })],
       [tinyModel({ family: 'rnn', bidirectional: false }), tinyTrain({ objective: 'dense', stride: 12, epochs: 3, evalEvery: 1 })],
     ] as const) {
       const a = tmp('straight'), b = tmp('resumed');
-      const straight = runTraining({ name: 'r', model, train, trainRows: rows, testRows: rows.slice(0, 1), out: a, ...quiet });
+      const straight = await runTraining({ name: 'r', model, train, trainRows: rows, testRows: rows.slice(0, 1), out: a, ...quiet });
       const n = straight.losses.length;
       expect(n).toBeGreaterThan(6);
       const k = Math.floor(n / 2) + 1; // mid-epoch
-      const first = runTraining({ name: 'r', model, train, trainRows: rows, testRows: rows.slice(0, 1), out: b, maxSteps: k, ...quiet });
+      const first = await runTraining({ name: 'r', model, train, trainRows: rows, testRows: rows.slice(0, 1), out: b, maxSteps: k, ...quiet });
       expect(first.status).toBe('steps');
-      const second = runTraining({ name: 'r', model, train, trainRows: rows, testRows: rows.slice(0, 1), out: b, resume: true, ...quiet });
+      const second = await runTraining({ name: 'r', model, train, trainRows: rows, testRows: rows.slice(0, 1), out: b, resume: true, ...quiet });
       const resumed = [...first.losses, ...second.losses];
       expect(resumed.length).toBe(n);
       resumed.forEach((l, i) => expect(Math.abs(l - straight.losses[i])).toBeLessThan(1e-6));
@@ -62,23 +62,20 @@ describe('trainer', () => {
     }
   });
 
-  it('a Ctrl-C request saves last/ and stops cleanly', () => {
+  it('a Ctrl-C request saves last/ and stops cleanly', async () => {
     const out = tmp('sigint');
     let calls = 0;
-    const r = runTraining({ name: 'r', model: tinyModel({}), train: tinyTrain({}), trainRows: rows, testRows: rows, out, shouldStop: () => ++calls >= 2, ...quiet });
+    const r = await runTraining({ name: 'r', model: tinyModel({}), train: tinyTrain({}), trainRows: rows, testRows: rows, out, shouldStop: () => ++calls >= 2, ...quiet });
     expect(r.status).toBe('interrupted');
     expect(r.globalStep).toBe(2);
     expect(existsSync(join(out, 'last', 'optimizer.safetensors'))).toBe(true);
   });
 
-  it('a NaN loss stops the run, naming the step', () => {
+  it('a NaN loss stops the run, naming the step', async () => {
     const out = tmp('nan');
-    expect(() => runTraining({ name: 'r', model: tinyModel({}), train: tinyTrain({ lr: 1e30 }), trainRows: rows, testRows: rows, out, ...quiet }))
-      .toThrow(NanLossError);
-    try {
-      runTraining({ name: 'r', model: tinyModel({}), train: tinyTrain({ lr: 1e30 }), trainRows: rows, testRows: rows, out: tmp('nan2'), ...quiet });
-    } catch (e) {
-      expect((e as Error).message).toMatch(/loss is NaN at step \d+ \(epoch \d+, batch \d+\)/);
-    }
+    await expect(runTraining({ name: 'r', model: tinyModel({}), train: tinyTrain({ lr: 1e30 }), trainRows: rows, testRows: rows, out, ...quiet }))
+      .rejects.toThrow(NanLossError);
+    await expect(runTraining({ name: 'r', model: tinyModel({}), train: tinyTrain({ lr: 1e30 }), trainRows: rows, testRows: rows, out: tmp('nan2'), ...quiet }))
+      .rejects.toThrow(/loss is NaN at step \d+ \(epoch \d+, batch \d+\)/);
   });
 });

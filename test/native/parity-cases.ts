@@ -174,7 +174,7 @@ for (const [xShape, outShape, offset, strides] of [
   [[7, 33], [3, 11], 33, [66, 3]],           // every other row from 1, every third column
   [[7, 33], [7, 33], 32, [33, -1]],          // flip the last axis
   [[2, 3, 4], [2, 3, 4], 23, [-12, -4, -1]], // flip everything
-]) {
+] as [number[], number[], number, number[]][]) {
   const x = uniform(g, numel(xShape));
   kernelCases.push({ name: `slice ${JSON.stringify(xShape)}→${JSON.stringify(outShape)} off ${offset} strides ${JSON.stringify(strides)}`, kernel: 'slice', outs: [{ n: numel(outShape) }], ins: [x], ints: [outShape.length, ...outShape, offset, ...strides], tol: EXACT });
   kernelCases.push({ name: `slice_backward ${JSON.stringify(outShape)}→${JSON.stringify(xShape)} off ${offset}`, kernel: 'slice_backward', outs: [{ n: numel(xShape) }], ins: [uniform(g, numel(outShape))], ints: [outShape.length, ...outShape, offset, ...strides], tol: EXACT });
@@ -193,7 +193,7 @@ for (const [outer, n, inner, k] of [[3, 7, 5, 11], [1, 33, 1, 40], [2, 5, 300, 9
   kernelCases.push({ name: `index_select [${outer},${n},${inner}] k${k}`, kernel: 'index_select', outs: [{ n: outer * k * inner }], ins: [uniform(g, outer * n * inner), idx], ints: [outer, n, inner, k], tol: EXACT });
   kernelCases.push({ name: `index_select_backward [${outer},${n},${inner}] k${k}`, kernel: 'index_select_backward', outs: [{ n: outer * n * inner }], ins: [uniform(g, outer * k * inner), idx], ints: [outer, n, inner, k], tol: EXACT });
 }
-for (const [xShape, iShape, axis] of [[[7, 33], [7, 5], 1], [[7, 33], [9, 33], 0], [[3, 4, 5], [2, 6, 5], 1], [[5], [8], 0]]) {
+for (const [xShape, iShape, axis] of [[[7, 33], [7, 5], 1], [[7, 33], [9, 33], 0], [[3, 4, 5], [2, 6, 5], 1], [[5], [8], 0]] as [number[], number[], number][]) {
   const xs = xShape.map((_, d) => numel(xShape.slice(d + 1)));
   const axisStride = xs[axis];
   xs[axis] = 0;

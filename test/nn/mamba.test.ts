@@ -1,20 +1,10 @@
 // MambaBlock: mamba_ssm's names, shapes and default init; the PixelBytes configuration's parameter
 // count; forward = a plain-JS mamba-minimal loop written out here; causality; gradcheck.
 import { describe, it, expect } from 'vitest';
-import { nn, F, Generator, fromArray, gradcheck, describeFailures, type Tensor } from '../../src/index.js';
+import { nn, F, Generator, fromArray, gradcheck, describeFailures } from '../../src/index.js';
+import { rnd, maxDiff } from '../helpers/numeric.js';
 
 const names = (m: nn.Module) => [...m.namedParameters()].map(([n, p]) => `${n}:${p.shape.join('x')}`);
-function rnd(gen: Generator, shape: number[], dtype: 'float32' | 'float64' = 'float64'): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return fromArray(Array.from({ length: n }, () => gen.uniform(-1, 1)), shape, { dtype });
-}
-function maxDiff(a: Tensor | number[], b: Tensor | number[]): number {
-  const x = Array.isArray(a) ? a : a.toArray(), y = Array.isArray(b) ? b : b.toArray();
-  expect(x.length).toBe(y.length);
-  let d = 0;
-  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-  return d;
-}
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 const silu = (x: number) => x * sig(x);
 const softplus = (x: number) => (x <= 20 ? Math.log1p(Math.exp(x)) : x);

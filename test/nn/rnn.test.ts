@@ -1,20 +1,10 @@
 // nn.LSTM: PyTorch names, shapes and init; bidirectional = [forward | reversed direction];
 // stacking; initial state; the paper's parameter counts; gradcheck of a tiny module.
 import { describe, it, expect } from 'vitest';
-import { nn, F, Generator, fromArray, zeros, gradcheck, describeFailures, type Tensor } from '../../src/index.js';
+import { nn, F, Generator, zeros, gradcheck, describeFailures, type Tensor } from '../../src/index.js';
+import { rnd, maxDiff } from '../helpers/numeric.js';
 
 const names = (m: nn.Module) => [...m.namedParameters()].map(([n, p]) => `${n}:${p.shape.join('x')}`);
-function rnd(gen: Generator, shape: number[], dtype: 'float32' | 'float64' = 'float64'): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return fromArray(Array.from({ length: n }, () => gen.uniform(-1, 1)), shape, { dtype });
-}
-function maxDiff(a: Tensor, b: Tensor): number {
-  const x = a.toArray(), y = b.toArray();
-  expect(x.length).toBe(y.length);
-  let d = 0;
-  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-  return d;
-}
 const param = (m: nn.Module, name: string) => new Map(m.namedParameters()).get(name)!;
 
 describe('nn.LSTM', () => {

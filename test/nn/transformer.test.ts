@@ -3,19 +3,9 @@
 // the paper's parameter count; gradcheck of a tiny layer.
 import { describe, it, expect } from 'vitest';
 import { nn, F, Generator, fromArray, gradcheck, describeFailures, type Tensor } from '../../src/index.js';
+import { rnd, maxDiff } from '../helpers/numeric.js';
 
 const names = (m: nn.Module) => [...m.namedParameters()].map(([n, p]) => `${n}:${p.shape.join('x')}`);
-function rnd(gen: Generator, shape: number[], dtype: 'float32' | 'float64' = 'float64'): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return fromArray(Array.from({ length: n }, () => gen.uniform(-1, 1)), shape, { dtype });
-}
-function maxDiff(a: Tensor, b: Tensor): number {
-  const x = a.toArray(), y = b.toArray();
-  expect(x.length).toBe(y.length);
-  let d = 0;
-  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-  return d;
-}
 
 /** Multi-head attention with the basic ops, head by head. */
 function mhaByHand(m: nn.MultiheadAttention, q: Tensor, k: Tensor, v: Tensor, causal = false): Tensor {

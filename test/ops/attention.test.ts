@@ -2,18 +2,8 @@
 // ops (matmul, softmax, dropout), shapes and errors.
 import { describe, it, expect } from 'vitest';
 import { F, Generator, fromArray, full, tidy, memory, type Tensor } from '../../src/index.js';
+import { rnd, maxDiff } from '../helpers/numeric.js';
 
-function rnd(gen: Generator, shape: number[], dtype: 'float32' | 'float64' = 'float64'): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return fromArray(Array.from({ length: n }, () => gen.uniform(-1, 1)), shape, { dtype });
-}
-function maxDiff(a: Tensor, b: Tensor): number {
-  const x = a.toArray(), y = b.toArray();
-  expect(x.length).toBe(y.length);
-  let d = 0;
-  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-  return d;
-}
 
 /** softmax(scale·Q·Kᵀ + mask) [dropout] · V with the basic ops; mask = −∞ above the diagonal when causal. */
 function composed(q: Tensor, k: Tensor, v: Tensor, causal: boolean, scale: number, dropout?: { p: number; seed: number }): Tensor {

@@ -4,17 +4,12 @@
 import { describe, it, expect } from 'vitest';
 import { tensor, fromArray, zeros, randn, Generator, F, runKernel, setNumThreads, getNumThreads, type Tensor } from '../../src/index.js';
 import { whenThreadsReady, threadStats } from '../../src/backend/cpu/threads.js';
+import { maxDiff } from '../helpers/numeric.js';
 
 const gen = new Generator(7);
 function rnd(shape: number[], dtype: 'float32' | 'float64' = 'float64'): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return fromArray(Array.from({ length: n }, () => gen.uniform(-1, 1)), shape, { dtype });
-}
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
 }
 
 /** The definition, written as plainly as possible (the oracle of the oracle). */

@@ -3,21 +3,16 @@ import { tensor, fromArray, randn, zeros, Generator, tidy, F, setNumThreads, get
 import { matmulNaive, matmulFast, matmulCpu, gemmRange, newGemmWorkspace } from '../../src/backend/cpu/matmul.js';
 import { parallelRows, whenThreadsReady, threadStats } from '../../src/backend/cpu/threads.js';
 import type { FloatArray } from '../../src/dtype.js';
+import { maxDiff } from '../helpers/numeric.js';
 
 const gen = new Generator(1234);
 function randArray(n: number, T: typeof Float32Array | typeof Float64Array = Float32Array, shared = n >= 1 << 14): FloatArray {
   const buf = shared ? new SharedArrayBuffer(n * T.BYTES_PER_ELEMENT) : new ArrayBuffer(n * T.BYTES_PER_ELEMENT);
-  const a = new T(buf);
+  const a = new T(buf as ArrayBuffer);   // a SharedArrayBuffer works at run time; TS 5.9's typings lag
   for (let i = 0; i < n; i++) a[i] = gen.uniform(-1, 1);
   return a;
 }
-function maxDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  expect(x.length).toBe(y.length);
-  let d = 0;
-  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
-  return d;
-}
-const close = (t: Tensor, want: number[][] | number[], tol = 1e-5) => {
+const close = (t: Tensor, want: unknown[], tol = 1e-5) => {
   const flat = (want as number[]).flat(3) as number[];
   expect(maxDiff(t.toArray(), flat)).toBeLessThan(tol);
 };

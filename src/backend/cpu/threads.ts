@@ -46,6 +46,11 @@ const taskByName = new Map<string, Task>();
  */
 export function registerWorkerTask<W>(name: string, fns: [RowTask<W>, ...AnyFn[]], newWorkspace: () => W): void {
   if (taskByName.has(name)) throw new Error(`registerWorkerTask: task '${name}' is already registered`);
+  // the worker source declares each function by its name: an anonymous one would make every worker
+  // fail to boot, and the pool would silently stay single-threaded
+  for (const f of [...fns, newWorkspace]) {
+    if (!/^[A-Za-z_$][\w$]*$/.test(f.name)) throw new Error(`registerWorkerTask('${name}'): every function must be a named function declaration (got ${f.name ? `'${f.name}'` : 'an anonymous function'})`);
+  }
   const t: Task = { name, id: tasks.length, fns, newWs: newWorkspace, mainWs: undefined };
   tasks.push(t);
   taskByName.set(name, t);

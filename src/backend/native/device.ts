@@ -61,6 +61,7 @@ export function makeNativeBackend(name: NativeKind, addon: NativeAddon): DeviceB
       const s = new NativeStorage(name, dtype, data.length, h, addon);
       try {
         addon.copyIn(h, data as Float32Array | Int32Array);
+        if (dtype === 'int32') s.hostMirror = data.slice();   // indices: validated on the host without a copy back
       } catch (e) {
         s.release();
         throw e;
