@@ -19,19 +19,11 @@ export function dtypeOf(data: TypedArray): DType {
   return 'int32';
 }
 
-/**
- * CPU buffers of at least this many elements live in a SharedArrayBuffer so that the worker
- * threads of the CPU matmul can read and write them without copies (see backend/cpu/threads.ts).
- * Smaller ones stay in ordinary ArrayBuffers: SharedArrayBuffer allocation costs more.
- */
-export const SHARED_MIN_ELEMENTS = 1 << 14;
-
 export function allocTyped(dtype: DType, length: number): TypedArray {
-  const bytes = length * BYTES_PER_ELEMENT[dtype];
-  const buffer = length >= SHARED_MIN_ELEMENTS ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  // Plain ArrayBuffers: the CPU thread pool copies through its own shared scratch (backend/cpu/threads.ts).
   switch (dtype) {
-    case 'float32': return new Float32Array(buffer);
-    case 'float64': return new Float64Array(buffer);
-    case 'int32': return new Int32Array(buffer);
+    case 'float32': return new Float32Array(length);
+    case 'float64': return new Float64Array(length);
+    case 'int32': return new Int32Array(length);
   }
 }

@@ -2,8 +2,10 @@
 import type { BenchSuite } from '../types.js';
 import { suite as blocks } from './blocks.js';
 import { suite as matmul } from './matmul.js';
+import { suite as training } from '../../models/bench_suite.js';
 
 export const suites: BenchSuite[] = [
   blocks,
   matmul,
+  training,
 ];

@@ -1,4 +1,4 @@
-/** The built-in 'cpu' device: storage is a TypedArray (SharedArrayBuffer-backed when large). */
+/** The built-in 'cpu' device: storage is a TypedArray (plain ArrayBuffer; the thread pool copies through its own shared scratch). */
 import { registerDevice } from '../../device.js';
 import { CpuStorage, type Storage } from '../../storage.js';
 import { allocTyped, type TypedArray } from '../../dtype.js';

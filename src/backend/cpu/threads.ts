@@ -96,6 +96,12 @@ function workerSource(): string {
   const table = tasks.map((t) => `{ entry: ${t.fns[0].name}, newWs: ${t.newWs.name}, ws: null }`).join(',\n  ');
   return `'use strict';
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+// A worker allocates almost nothing on its own heap, so V8 would never collect the wrappers of the
+// shared buffers it has been handed and dropped: their backing stores (the tensors' bytes) would stay
+// alive forever. Collect them ourselves after every few replaced slots.
+require('node:v8').setFlagsFromString('--expose_gc');
+const collectGarbage = require('node:vm').runInNewContext('gc');
+let droppedSlots = 0;
 ${fnSources.join('\n\n')}
 
 const TASKS = [
@@ -112,7 +118,11 @@ for (;;) {
   while ((s = Atomics.load(ctl, ${SEQ})) === seen) if (performance.now() > spinEnd) Atomics.wait(ctl, ${SEQ}, seen, 1000);
   seen = s;
   let m;
-  while ((m = receiveMessageOnPort(port)) !== undefined) slots[m.message.slot] = m.message.buffer;
+  while ((m = receiveMessageOnPort(port)) !== undefined) {
+    if (slots[m.message.slot]) droppedSlots++;
+    slots[m.message.slot] = m.message.buffer;
+  }
+  if (droppedSlots >= ${NSLOTS}) { droppedSlots = 0; collectGarbage(); }
   if (ctl[${CMD}] === 1) break;
   // claim this op; fails if the main thread already finished it alone (or a newer op is posted)
   if (Atomics.compareExchange(ctl, ${CLAIM}, seen, -seen) !== seen) continue;
@@ -163,7 +173,12 @@ interface Pool {
   seq: number;
   ready: boolean;
   slotOf: WeakMap<SharedArrayBuffer, number>;
-  slotRefs: (WeakRef<SharedArrayBuffer> | null)[];
+  /**
+   * The buffer in each slot, held strongly: at most NSLOTS buffers stay alive because of the pool.
+   * (Not WeakRefs: a WeakRef keeps its target alive until the current job ends, and a synchronous
+   * training loop is one job, so every buffer ever seen would stay alive.)
+   */
+  slotBufs: (SharedArrayBuffer | null)[];
   slotStamp: number[];
   stamp: number;
   scratch: (SharedArrayBuffer | null)[];
@@ -174,16 +189,17 @@ function startPool(): Pool {
   const code = workerSource();
   const p: Pool = {
     workers: [], ports: [], ctls: [], work: new Int32Array(new SharedArrayBuffer(64)), taskCount: tasks.length, seq: 0, ready: false,
-    slotOf: new WeakMap(), slotRefs: new Array(NSLOTS).fill(null), slotStamp: new Array(NSLOTS).fill(0), stamp: 0,
+    slotOf: new WeakMap(), slotBufs: new Array(NSLOTS).fill(null), slotStamp: new Array(NSLOTS).fill(0), stamp: 0,
     scratch: new Array(MAX_BUFS).fill(null),
   };
   for (let w = 0; w < numThreads - 1; w++) {
     const ctl = new Int32Array(new SharedArrayBuffer(CTL_INTS * 4));
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(code, { eval: true, workerData: { ctl, work: p.work, port: port2 }, transferList: [port2], stdout: false, stderr: false });
+    // execArgv: [] — the worker source is CommonJS; a parent started with --input-type=module must not pass that on
+    const worker = new Worker(code, { eval: true, execArgv: [], workerData: { ctl, work: p.work, port: port2 }, transferList: [port2], stdout: false, stderr: false });
     worker.unref();
     port1.unref();
-    worker.on('error', () => { if (pool === p) pool = null; });   // a dead pool is rebuilt on next use
+    worker.on('error', (e) => { if (process.env.PIXELBYTES_DEBUG) console.error('cpu worker died:', e); if (pool === p) pool = null; });   // a dead pool is rebuilt on next use
     p.workers.push(worker); p.ports.push(port1); p.ctls.push(ctl);
   }
   return p;
@@ -230,19 +246,10 @@ export async function whenThreadsReady(timeoutMs = 10_000): Promise<boolean> {
 function slotFor(p: Pool, buf: SharedArrayBuffer): number {
   const s = p.slotOf.get(buf);
   p.stamp++;
-  if (s !== undefined && p.slotRefs[s]?.deref() === buf) { p.slotStamp[s] = p.stamp; return s; }
+  if (s !== undefined && p.slotBufs[s] === buf) { p.slotStamp[s] = p.stamp; return s; }
   let victim = 0;
   for (let i = 1; i < NSLOTS; i++) if (p.slotStamp[i] < p.slotStamp[victim]) victim = i;
-  // buffers the main thread has garbage-collected: let the workers drop theirs too
-  for (let i = 0; i < NSLOTS; i++) {
-    const r = p.slotRefs[i];
-    if (i !== victim && r && r.deref() === undefined) {
-      p.slotRefs[i] = null;
-      p.slotStamp[i] = 0;
-      for (const port of p.ports) port.postMessage({ slot: i, buffer: null });
-    }
-  }
-  p.slotRefs[victim] = new WeakRef(buf);
+  p.slotBufs[victim] = buf;
   p.slotStamp[victim] = p.stamp;
   p.slotOf.set(buf, victim);
   for (const port of p.ports) port.postMessage({ slot: victim, buffer: buf });
@@ -287,8 +294,11 @@ export function parallelRows(name: string, bufs: TypedArray[], ints: readonly nu
   if (chunk >= rows) return false;
 
   // buffers the workers can see: shared ones as they are, others through scratch
+  // Every buffer goes through the pool's own shared scratch, even one that is already shared:
+  // handing a tensor's SharedArrayBuffer to a worker ties its lifetime to two isolates' garbage
+  // collectors, and V8 does not count shared bytes as memory pressure, so a training loop's
+  // tensors were never collected (≈ 2 MB leaked per op). The copies cost a few % of a GEMM.
   const views = bufs.map((b, i) => {
-    if (b.buffer instanceof SharedArrayBuffer) return b;
     const v = scratchView(p, i, b);
     if (!isOutput[i] || readsOutputs) v.set(b as never);
     return v;
