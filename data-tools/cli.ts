@@ -16,8 +16,8 @@ import { scrapeBulbapedia, scrapePokepedia } from './scrape/run.js';
 import { buildSequence, centresOf, nestedWindows, sequenceToImageAndText } from './sequence.js';
 import { LANGS, type Lang } from './sources.js';
 import { describeDrops, foldText, type DropCounts } from './text.js';
+import { UsageError, runCommand } from '../src/util/cli.js';
 
-class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -49,18 +49,6 @@ function lang(value: string | boolean | undefined): Lang {
   return value as Lang;
 }
 
-async function run(name: string, usage: string, body: () => Promise<number> | number): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`pixelbytes ${name}: ${err.message}\n\n${usage}`);
-      return 2;
-    }
-    console.error(`pixelbytes ${name}: ${(err as Error).message}`);
-    return 1;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -93,13 +81,13 @@ export async function dataCommand(args: string[]): Promise<number> {
   }
   switch (sub) {
     case 'build':
-      return run('data build', DATA_USAGE, () => dataBuild(rest));
+      return runCommand('data build', DATA_USAGE, () => dataBuild(rest));
     case 'scrape':
-      return run('data scrape', DATA_USAGE, () => dataScrape(rest));
+      return runCommand('data scrape', DATA_USAGE, () => dataScrape(rest));
     case 'preview':
-      return run('data preview', DATA_USAGE, () => dataPreview(rest));
+      return runCommand('data preview', DATA_USAGE, () => dataPreview(rest));
     case 'decode':
-      return run('data decode', DATA_USAGE, () => dataDecode(rest));
+      return runCommand('data decode', DATA_USAGE, () => dataDecode(rest));
     default:
       console.error(`pixelbytes data: unknown subcommand '${sub}'\n\n${DATA_USAGE}`);
       return 2;
@@ -227,7 +215,7 @@ const TOKENIZE_USAGE = `usage: pixelbytes tokenize IMAGE.png [--caption TEXT] [-
   --json prints {"ids": [...], "windows": [[[3],[3],[3]], ...]}.`;
 
 export async function tokenizeCommand(args: string[]): Promise<number> {
-  return run('tokenize', TOKENIZE_USAGE, () => {
+  return runCommand('tokenize', TOKENIZE_USAGE, () => {
     const { values: v, positionals } = parse(args, { caption: { type: 'string' }, pixelate: { type: 'boolean' }, kmeans: { type: 'boolean' }, seed: { type: 'string' }, json: { type: 'boolean' } }, 1);
     if (v.help) {
       console.log(TOKENIZE_USAGE);

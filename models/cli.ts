@@ -21,8 +21,8 @@ import { renderHtml, writePng, type Page } from './common/report.js';
 import { formatDuration } from './common/progress.js';
 import type { Objective } from './common/windows.js';
 import type { PixelBytesModel } from './common/model.js';
+import { UsageError, runCommand } from '../src/util/cli.js';
 
-class UsageError extends Error {}
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values = Record<string, string | boolean | undefined>;
 
@@ -47,26 +47,12 @@ function num(v: Values, name: string, fallback: number, check: { integer?: boole
 }
 const str = (v: Values, name: string): string | undefined => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
 
-async function run(name: string, usage: string, body: () => Promise<number> | number): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`pixelbytes ${name}: ${err.message}\n\n${usage}`);
-      return 2;
-    }
-    console.error(`pixelbytes ${name}: ${(err as Error).message}`);
-    if (process.env.PIXELBYTES_DEBUG) console.error((err as Error).stack);
-    return 1;
-  }
-}
 
 /**
  * CPU threads: --threads N, else PIXELBYTES_THREADS, else 1. Measured on the 2-core machine
- * (2025-11-25): the worker pool gives these models no speed-up (LSTM / Transformer steps run as
- * fast on 1 thread) and with 2 threads the process's ArrayBuffer memory grew by ~27 MB per
- * training step (shared buffers posted to the workers are not reclaimed), which OOM-killed a
- * 10-minute run; one thread keeps memory flat.
+ * (2026-11-25): the worker pool gave these models no speed-up (LSTM / Transformer steps ran as
+ * fast on 1 thread). (A memory leak seen then with 2 threads — ~27 MB per step — was the pool's,
+ * fixed in src/backend/cpu/threads.ts.)
  */
 function applyThreads(v: Values): void {
   if (v.threads !== undefined) setNumThreads(num(v, 'threads', 1, { integer: true, min: 1 }));
@@ -194,7 +180,7 @@ function listPresets(): string {
 }
 
 export async function trainCommand(args: string[]): Promise<number> {
-  return run('train', TRAIN_USAGE, async () => {
+  return runCommand('train', TRAIN_USAGE, async () => {
     const v = parse(args, TRAIN_OPTIONS);
     if (v.help) { console.log(TRAIN_USAGE); return 0; }
     if (v.list) { console.log(listPresets()); return 0; }
@@ -369,7 +355,7 @@ function findSpecies(ds: LoadedDataset, q: string): DatasetRecord {
 }
 
 export async function generateCommand(args: string[]): Promise<number> {
-  return run('generate', GENERATE_USAGE, () => {
+  return runCommand('generate', GENERATE_USAGE, () => {
     const v = parse(args, GENERATE_OPTIONS);
     if (v.help) { console.log(GENERATE_USAGE); return 0; }
     applyThreads(v);
@@ -429,7 +415,7 @@ const EVAL_OPTIONS: Options = {
 };
 
 export async function evalCommand(args: string[]): Promise<number> {
-  return run('eval', EVAL_USAGE, () => {
+  return runCommand('eval', EVAL_USAGE, () => {
     const v = parse(args, EVAL_OPTIONS);
     if (v.help) { console.log(EVAL_USAGE); return 0; }
     applyThreads(v);
@@ -525,7 +511,7 @@ const START_OPTIONS: Options = {
 };
 
 export async function startCommand(args: string[]): Promise<number> {
-  return run('start', START_USAGE, async () => {
+  return runCommand('start', START_USAGE, async () => {
     const v = parse(args, START_OPTIONS);
     if (v.help) { console.log(START_USAGE); return 0; }
     applyThreads(v);
