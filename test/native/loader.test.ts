@@ -17,6 +17,13 @@ const base: NativeInitInfo = {
 };
 
 describe('native loader', () => {
+  // CI runs `npm run build:native` before the tests: there the emulator must load, or every
+  // cuda-emu suite below (skipIf(!available)) would skip and check nothing.
+  it.runIf(process.env.CI === 'true')('on CI the cuda-emu library is built and loads', () => {
+    expect(deviceStatus('cuda-emu').reason).toBe('');
+    expect(hasDevice('cuda-emu')).toBe(true);
+  });
+
   it('says in words why CUDA is unavailable', () => {
     expect(describeInitFailure({ ...base, status: 'cudaErrorInsufficientDriver', statusText: 'CUDA driver version is insufficient for CUDA runtime version' }))
       .toMatch(/^no NVIDIA driver \(cudaErrorInsufficientDriver: CUDA driver version is insufficient/);
