@@ -1,8 +1,10 @@
 /**
  * `pixelbytes bench [--filter REGEX] [--quick] [--threads N] [--device NAME] [--out FILE] [--list] [--json]`:
- * runs every registered suite (bench/suites/index.ts) on our engine (1 and N threads) and on
- * tfjs ('cpu' and 'wasm' backends), prints a table (median ms, GFLOP/s, speed-up vs each tfjs
- * backend) and writes the results as JSON to bench-results/<timestamp>.json (or --out FILE).
+ * runs every registered suite (bench/suites/index.ts) on our engine — its TypeScript kernels and,
+ * when built, the native CPU device 'cpu-native' (1 and N threads each) — and on the peers: tfjs
+ * ('cpu' and 'wasm' backends) and, for matmul, numpy's OpenBLAS (a python3 subprocess, 1 and N
+ * threads); prints a table (median ms, GFLOP/s, speed-up vs the TypeScript kernels and vs each
+ * peer) and writes the results as JSON to bench-results/<timestamp>.json (or --out FILE).
  * With --device NAME (cuda, cuda-emu): each of our cases on the CPU (N threads) and on that device
  * (inputs moved with .to(NAME), the device synchronised before the clock stops), device ms vs CPU ms.
  */
@@ -24,15 +26,18 @@ const HELP = `usage: pixelbytes bench [options]
   --quick          fewer samples, and only the cases marked quick
   --threads N      thread count of the multi-threaded run of our engine (default ${getNumThreads()}:
                    PIXELBYTES_THREADS or os.availableParallelism())
-  --device NAME    also run each of our cases on device NAME (cuda, cuda-emu): prints device ms,
+  --device NAME    also run each of our cases on device NAME (cuda, cpu-native, cuda-emu): prints device ms,
                    CPU ms (--threads threads) and CPU ms / device ms; no tfjs rows. Exit 2 (with
                    the reason) if the device is unavailable
   --out FILE       where to write the JSON results (default bench-results/<timestamp>.json)
   --list           list the cases and exit
   --json           print the JSON instead of the table
 
-Columns: median ms over the samples; GFLOP/s = flops / median; "vs tfjs-cpu" / "vs tfjs-wasm" =
-that peer's median / this median (> 1: faster than the peer).`;
+Engines: ours (TS) = the TypeScript kernels; cpu-native = the native CPU device (SIMD, threads);
+tfjs-cpu / tfjs-wasm; openblas = numpy's OpenBLAS sgemm (matmul only; python3 + numpy needed).
+Columns: median ms over the samples; GFLOP/s = flops / median; "vs TS" (cpu-native rows) = the
+TypeScript kernels' median at the same thread count / this median; "vs <peer>" = that peer's
+median (at the same thread count where it has one) / this median (> 1: faster than the peer).`;
 
 export async function benchCommand(args: string[]): Promise<number> {
   let values;
@@ -69,7 +74,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     deviceName = nativeLoads.find((l) => l.device === device)?.info?.name || device;
   }
   // With --device: ours at N threads on the CPU (the baseline) and ours on the device.
-  const engines = device === null ? makeEngines(threads) : [makeEngines(threads).filter((e) => e.family === 'ours').at(-1)!, deviceEngine(device, threads)];
+  const engines = device === null ? makeEngines(threads) : [makeEngines(threads).filter((e) => e.id === 'ours').at(-1)!, deviceEngine(device, threads)];
   const all: Selected[] = suites.flatMap((s) => s.cases().map((c) => ({ suite: s.name, c })));
   const picked = all.filter(({ c }) => !values.quick || c.quick);
   const key = (s: Selected, engine: string) => `${s.suite}/${s.c.op} ${s.c.shape} ${engine}`;
@@ -77,6 +82,10 @@ export async function benchCommand(args: string[]): Promise<number> {
   if (device !== null) {
     // the device engine runs the CPU engine's cases (so that every device row has its CPU row)
     pairs[1].sel = pairs[0].sel.map((s) => ({ suite: s.suite, c: { ...s.c, impls: { ours: onDevice(s.c.impls.ours!, device) } } }));
+  } else {
+    // cpu-native rows: our cases with their tensors and modules moved to the native CPU device
+    for (const p of pairs) if (p.engine.id === 'cpu-native') p.sel = p.sel.map((s) => ({ suite: s.suite, c: { ...s.c, impls: { ours: onDevice(s.c.impls.ours!, 'cpu-native') } } }));
+    if (!hasDevice('cpu-native')) console.error(`  cpu-native: not benchmarked (${unavailableDevices().find(([n]) => n === 'cpu-native')?.[1] ?? 'not registered'})`);
   }
 
   if (values.list) {
@@ -126,28 +135,51 @@ export async function benchCommand(args: string[]): Promise<number> {
   else if (device !== null) {
     console.log(`device: ${device} (${deviceName}); CPU: ours at ${threads} thread${threads > 1 ? 's' : ''}`);
     console.log(deviceTable(results, all, device));
+    const epochs = epochLines(results, all);
+    if (epochs.length) console.log(`\nOne training epoch (steps × median step):\n${epochs.join('\n')}`);
     console.log(`\n${results.length} benchmarks in ${seconds.toFixed(0)} s; node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? '?'}. JSON: ${out}`);
   } else {
     console.log(table(results, all));
+    const epochs = epochLines(results, all);
+    if (epochs.length) console.log(`\nOne training epoch (steps × median step):\n${epochs.join('\n')}`);
     console.log(`\n${results.length} benchmarks in ${seconds.toFixed(0)} s; node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? '?'}${tfVersion ? `, tfjs ${tfVersion}` : ''}. JSON: ${out}`);
   }
   return 0;
 }
 
 function table(results: BenchResult[], order: Selected[]): string {
-  const header = ['op', 'shape', 'engine', 'threads', 'median ms', 'GFLOP/s', ...PEERS.map((p) => `vs ${p}`)];
+  const header = ['op', 'shape', 'engine', 'threads', 'median ms', 'GFLOP/s', 'vs TS', ...PEERS.map((p) => `vs ${p}`)];
   const caseIndex = (r: BenchResult) => order.findIndex((s) => s.suite === r.suite && s.c.op === r.op && s.c.shape === r.shape);
-  const engineRank = (r: BenchResult) => (r.engine === 'ours' ? r.threads : 1000 + PEERS.indexOf(r.engine));
+  const engineRank = (r: BenchResult) => (r.engine === 'ours' ? r.threads : r.engine === 'cpu-native' ? 100 + r.threads : 1000 + 10 * PEERS.indexOf(r.engine) + r.threads);
+  const ratio = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}×`);
   const rows = [...results].sort((a, b) => caseIndex(a) - caseIndex(b) || engineRank(a) - engineRank(b)).map((r) => [
-    r.op, r.shape, r.engine, String(r.threads),
+    r.op, r.shape, r.engine === 'ours' ? 'ours (TS)' : r.engine, String(r.threads),
     r.error ? `error: ${r.error.slice(0, 60)}` : fmt(r.medianMs),
     r.gflops === null ? '—' : r.gflops.toFixed(2),
-    ...PEERS.map((p) => (r.vs[p] === undefined ? '—' : `${r.vs[p]!.toFixed(2)}×`)),
+    ratio(r.vs.ts),
+    ...PEERS.map((p) => ratio(r.vs[p])),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const right = new Set([3, 4, 5, 6, 7]);
+  const right = new Set([3, 4, 5, 6, 7, 8, 9]);
   const line = (cells: string[]) => `| ${cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   return [line(header), `|${widths.map((w, i) => (right.has(i) ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function epochLines(results: BenchResult[], order: Selected[]): string[] {
+  const out: string[] = [];
+  for (const s of order) {
+    const steps = s.c.epochSteps;
+    if (!steps) continue;
+    const rows = results.filter((r) => r.suite === s.suite && r.op === s.c.op && r.shape === s.c.shape && !r.error);
+    if (!rows.length) continue;
+    const cells = rows.map((r) => `${r.engine === 'ours' ? 'ours (TS)' : r.engine}×${r.threads} ${formatSeconds(steps * r.medianMs / 1e3)}`);
+    out.push(`  ${s.c.shape} (${steps} steps): ${cells.join(' · ')}`);
+  }
+  return out;
+}
+
+function formatSeconds(s: number): string {
+  return s >= 120 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`;
 }
 
 /** Our engine on another device: host threads as the CPU run (for any host-side work). */

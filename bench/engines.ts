@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { setNumThreads } from '../src/index.js';
+import { setNumThreads, setCpuNativeThreads, hasDevice, unavailableDevices } from '../src/index.js';
 import { whenThreadsReady } from '../src/backend/cpu/threads.js';
 import type { EngineContext, EngineFamily, EngineId, Tfjs } from './types.js';
 
@@ -68,5 +68,20 @@ export function makeEngines(threads: number): Engine[] {
       return { engine: `tfjs-${backend}`, threads: 1, tf };
     },
   });
-  return [ours(1), ...(threads > 1 ? [ours(threads)] : []), tfjs('cpu'), tfjs('wasm')];
+  // our cases moved to the native CPU device (bench/cli.ts wraps their impls with onDevice)
+  const native = (n: number): Engine => ({
+    id: 'cpu-native', family: 'ours', threads: n,
+    prepare: async () => {
+      if (!hasDevice('cpu-native')) throw new Error(new Map(unavailableDevices()).get('cpu-native') ?? 'cpu-native is not registered');
+      setCpuNativeThreads(n);
+      setNumThreads(1);   // fallback TypeScript kernels (if any) on the main thread only
+      return { engine: 'cpu-native', threads: n, tf: null as unknown as Tfjs };
+    },
+  });
+  const numpy = (n: number): Engine => ({
+    id: 'openblas', family: 'numpy', threads: n,
+    prepare: async () => ({ engine: 'openblas', threads: n, tf: null as unknown as Tfjs }),
+  });
+  const counts = threads > 1 ? [1, threads] : [1];
+  return [...counts.map(ours), ...(hasDevice('cpu-native') ? counts.map(native) : []), tfjs('cpu'), tfjs('wasm'), ...counts.map(numpy)];
 }

@@ -50,22 +50,27 @@ export async function runAll(selected: Selected[], engines: Engine[], opts: RunO
       const impl = c.impls[engine.family]!;
       let state: unknown;
       try {
-        state = await impl.setup(ctx);
-        const run = () => impl.run(state);
-        const warmMs = Math.min(timeOne(run), timeOne(run));
-        const bounds = boundsFor(warmMs, opts.quick, c.bounds?.[engine.id]);
         let samplesMs: number[];
         let method: BenchResult['method'];
-        if (warmMs > 1000) {
-          method = 'loop';
-          samplesMs = [];
-          for (let i = 0; i < bounds.minSamples; i++) samplesMs.push(timeOne(run));
+        if (impl.external) {
+          method = 'external';
+          samplesMs = impl.external(ctx);
         } else {
-          method = 'benchmark.js';
-          const bench = new Benchmark(`${c.op} ${c.shape} ${engine.id}`, run, { minSamples: bounds.minSamples, maxTime: bounds.maxTime, initCount: 1 });
-          bench.run({ async: false });
-          if (bench.error) throw bench.error;
-          samplesMs = bench.stats.sample.map((s) => s * 1e3);
+          state = await impl.setup(ctx);
+          const run = () => impl.run(state);
+          const warmMs = Math.min(timeOne(run), timeOne(run));
+          const bounds = boundsFor(warmMs, opts.quick, c.bounds?.[engine.id]);
+          if (warmMs > 1000) {
+            method = 'loop';
+            samplesMs = [];
+            for (let i = 0; i < bounds.minSamples; i++) samplesMs.push(timeOne(run));
+          } else {
+            method = 'benchmark.js';
+            const bench = new Benchmark(`${c.op} ${c.shape} ${engine.id}`, run, { minSamples: bounds.minSamples, maxTime: bounds.maxTime, initCount: 1 });
+            bench.run({ async: false });
+            if (bench.error) throw bench.error;
+            samplesMs = bench.stats.sample.map((s) => s * 1e3);
+          }
         }
         const med = median(samplesMs);
         const r: BenchResult = {
@@ -93,15 +98,27 @@ function errorResult(suite: string, c: BenchCase, engine: Engine, e: unknown): B
   };
 }
 
-export const PEERS: EngineId[] = ['tfjs-cpu', 'tfjs-wasm'];
+export const PEERS: EngineId[] = ['tfjs-cpu', 'tfjs-wasm', 'openblas'];
 
-/** vs[peer] = peer median / this median, per case. */
+/**
+ * vs[peer] = peer median / this median, per case (a multi-threaded peer row is matched by thread
+ * count when there is one); vs.ts on cpu-native rows = the TypeScript kernels' median at the same
+ * thread count / this median.
+ */
 export function addRatios(results: BenchResult[]): void {
+  const same = (q: BenchResult, r: BenchResult) => q.suite === r.suite && q.op === r.op && q.shape === r.shape && !q.error;
   for (const r of results) {
     r.vs = {};
+    if (r.error) continue;
     for (const peer of PEERS) {
-      const p = results.find((q) => q.suite === r.suite && q.op === r.op && q.shape === r.shape && q.engine === peer && !q.error);
-      if (p && !r.error && !(r.engine === peer)) r.vs[peer] = p.medianMs / r.medianMs;
+      if (r.engine === peer) continue;
+      const rows = results.filter((q) => same(q, r) && q.engine === peer);
+      const p = rows.find((q) => q.threads === r.threads) ?? rows.find((q) => q.threads === 1);
+      if (p) r.vs[peer] = p.medianMs / r.medianMs;
+    }
+    if (r.engine === 'cpu-native') {
+      const ts = results.find((q) => same(q, r) && q.engine === 'ours' && q.threads === r.threads);
+      if (ts) r.vs.ts = ts.medianMs / r.medianMs;
     }
   }
 }

@@ -7,8 +7,9 @@
 import type * as TF from '@tensorflow/tfjs';
 
 export type Tfjs = typeof TF;
-export type EngineFamily = 'ours' | 'tfjs';
-export type EngineId = 'ours' | 'tfjs-cpu' | 'tfjs-wasm';
+/** 'ours' runs on the TypeScript kernels ('cpu') and, moved there, on 'cpu-native'; 'numpy' is an external process. */
+export type EngineFamily = 'ours' | 'tfjs' | 'numpy';
+export type EngineId = 'ours' | 'cpu-native' | 'tfjs-cpu' | 'tfjs-wasm' | 'openblas';
 
 /** What an implementation's setup gets: the engine, its thread count, and tfjs where loaded. */
 export interface EngineContext {
@@ -27,6 +28,11 @@ export interface Impl<S = any> {  // eslint-disable-line @typescript-eslint/no-e
   setup(ctx: EngineContext): S | Promise<S>;
   run(state: S): void;
   teardown?(state: S): void;
+  /**
+   * A peer outside this process (numpy/OpenBLAS): times itself and returns the run times in ms
+   * (setup/run are then unused), or throws why it is unavailable.
+   */
+  external?(ctx: EngineContext): number[];
 }
 
 /** Sampling bounds for one benchmark (benchmark.js minSamples / maxTime in seconds). */
@@ -41,6 +47,8 @@ export interface BenchCase {
   flops: number;
   /** Included in `--quick` runs. */
   quick?: boolean;
+  /** Runs per training epoch: the report adds the epoch time (runs × median) of each engine. */
+  epochSteps?: number;
   /** Per-engine overrides of the adaptive sampling bounds (e.g. cap a slow peer). */
   bounds?: Partial<Record<EngineId, Bounds>>;
   impls: Partial<Record<EngineFamily, Impl>>;
@@ -64,8 +72,9 @@ export interface BenchResult {
   gflops: number | null;
   samples: number;
   /** How it was timed: benchmark.js, or a plain loop for runs over a second (benchmark.js re-runs each cycle once as a pretest). */
-  method: 'benchmark.js' | 'loop';
-  /** Speed-up over each peer on the same case: peer median / this median (> 1 = faster than the peer). */
-  vs: Partial<Record<EngineId, number>>;
+  method: 'benchmark.js' | 'loop' | 'external';
+  /** Speed-up over each peer on the same case: peer median / this median (> 1 = faster than the peer);
+   *  `ts` on cpu-native rows: the TypeScript kernels at the same thread count. */
+  vs: Partial<Record<EngineId | 'ts', number>>;
   error?: string;
 }

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Generator, setNumThreads, getNumThreads } from '../src/index.js';
+import { Generator, setNumThreads, getNumThreads, setCpuNativeThreads, getCpuNativeThreads, resolveDevice, getDevice } from '../src/index.js';
 import { TAB_ID, buildDataset, defaultOutDir, foldText, imageToIds, loadDataset, pixelate, readPng, type DatasetRecord, type LoadedDataset } from '../data-tools/index.js';
 import { writeFileAtomic } from '../data-tools/fsutil.js';
 import { formatReport } from '../data-tools/dataset.js';
@@ -55,8 +55,23 @@ const str = (v: Values, name: string): string | undefined => (typeof v[name] ===
  * fixed in src/backend/cpu/threads.ts.)
  */
 function applyThreads(v: Values): void {
-  if (v.threads !== undefined) setNumThreads(num(v, 'threads', 1, { integer: true, min: 1 }));
-  else if (!process.env.PIXELBYTES_THREADS) setNumThreads(1);
+  if (v.threads !== undefined) {
+    const n = num(v, 'threads', 1, { integer: true, min: 1 });
+    setNumThreads(n);
+    setCpuNativeThreads(n);   // the native CPU pool (default: every core)
+  } else if (!process.env.PIXELBYTES_THREADS) setNumThreads(1);
+}
+
+/**
+ * --device NAME, else the fastest device here (cuda › cpu-native › cpu, see
+ * src/backend/native/select.ts); says which and why, once, on stderr.
+ */
+function pickDevice(v: Values): string {
+  const { device, why } = resolveDevice(str(v, 'device'));
+  getDevice(device);   // an unknown or unavailable device fails here, with the reason
+  const threads = device === 'cpu-native' ? `, ${getCpuNativeThreads()} thread(s)` : device === 'cpu' ? `, ${getNumThreads()} thread(s)` : '';
+  process.stderr.write(`device: ${device}${threads} (${why})\n`);
+  return device;
 }
 
 function openDataset(dir: string): LoadedDataset {
@@ -147,7 +162,8 @@ ${MODEL_USAGE}
     --data DIR           dataset (default data/pixelbytes-en)
     --out DIR            run directory (default runs/<config>_<objective>)
     --resume             continue the run in --out exactly where its last checkpoint stopped
-    --device NAME (cpu)  --threads N   --list (print the presets)`;
+    --device NAME (default: the fastest here — cuda, cpu-native or cpu; doctor says which)
+    --threads N (CPU threads; cpu-native default: every core)   --list (print the presets)`;
 
 const TRAIN_OPTIONS: Options = {
   ...MODEL_OPTIONS, objective: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
@@ -193,11 +209,11 @@ export async function trainCommand(args: string[]): Promise<number> {
     const out = str(v, 'out') ?? join('runs', `${name}_${train.objective}`);
     const ds = openDataset(dataDir);
     const minutes = v.minutes !== undefined ? num(v, 'minutes', 0, { min: 0 }) : undefined;
-    console.log(`dataset ${dataDir}: ${ds.split.train.length} train / ${ds.split.test.length} test species; ${getNumThreads()} CPU thread(s)`);
+    console.log(`dataset ${dataDir}: ${ds.split.train.length} train / ${ds.split.test.length} test species`);
     const sig = installSigint();
     try {
       const r = await runTraining({
-        name, model, train, trainRows: rowsOf(ds.split.train), testRows: rowsOf(ds.split.test), out, device: str(v, 'device') ?? 'cpu',
+        name, model, train, trainRows: rowsOf(ds.split.train), testRows: rowsOf(ds.split.test), out, device: pickDevice(v),
         minutes, resume: Boolean(v.resume), shouldStop: sig.requested, extra: { dataset: resolve(dataDir) },
         evalSamples: v['eval-samples'] !== undefined ? num(v, 'eval-samples', 0, { integer: true, min: 1 }) : undefined,
       });
@@ -364,7 +380,7 @@ export async function generateCommand(args: string[]): Promise<number> {
     const given = ['text', 'image', 'species'].filter((k) => v[k] !== undefined);
     if (given.length > 1) throw new UsageError(`give one prompt, not ${given.map((g) => `--${g}`).join(' and ')}`);
     const dir = checkpointDir(ckArg);
-    const device = str(v, 'device') ?? 'cpu';
+    const device = pickDevice(v);
     const { model, meta } = loadCheckpoint(dir, { device });
     const outDir = str(v, 'out') ?? join(dirname(resolve(dir)), 'generate');
     const job = {
@@ -422,7 +438,7 @@ export async function evalCommand(args: string[]): Promise<number> {
     const ckArg = str(v, 'checkpoint');
     if (!ckArg) throw new UsageError('--checkpoint is required');
     const dir = checkpointDir(ckArg);
-    const device = str(v, 'device') ?? 'cpu';
+    const device = pickDevice(v);
     const { model, meta } = loadCheckpoint(dir, { device });
     const ds = openDataset(str(v, 'data') ?? (typeof meta.dataset === 'string' ? meta.dataset : defaultOutDir('en')));
     const split = str(v, 'split') ?? 'test';
@@ -533,8 +549,8 @@ export async function startCommand(args: string[]): Promise<number> {
     };
     const minutes = num(v, 'minutes', 10, { min: 0 });
     const out = str(v, 'out') ?? join('runs', 'start');
-    const device = str(v, 'device') ?? 'cpu';
-    console.log(`training ${preset.name} (dense objective, seq ${seqLen}, batch ${train.batchSize}, lr ${train.lr}) for ${minutes} min on ${getNumThreads()} thread(s); Ctrl-C saves and stops`);
+    const device = pickDevice(v);
+    console.log(`training ${preset.name} (dense objective, seq ${seqLen}, batch ${train.batchSize}, lr ${train.lr}) for ${minutes} min on ${device}; Ctrl-C saves and stops`);
     const sig = installSigint();
     let result;
     try {

@@ -21,6 +21,12 @@ export interface DeviceBackend {
   synchronize?(): void;
   /** Device-specific memory statistics (allocator cache etc.). */
   memStats?(): Record<string, number>;
+  /**
+   * A device whose storage is host memory (CpuStorage) may name the device whose kernels run
+   * when it has none of its own: 'cpu-native' → 'cpu' (the TypeScript kernels, same arrays, no
+   * copy). Not a transfer: both read the same memory.
+   */
+  readonly hostFallback?: string;
 }
 
 const devices = new Map<string, DeviceBackend>();
@@ -44,5 +50,7 @@ export function getDevice(name: string): DeviceBackend {
 }
 
 export function hasDevice(name: string): boolean { return devices.has(name); }
+/** The device whose kernels stand in for this one's missing kernels (see hostFallback), or null. */
+export function fallbackOf(name: string): string | null { return devices.get(name)?.hostFallback ?? null; }
 export function listDevices(): string[] { return [...devices.keys()]; }
 export function unavailableDevices(): [string, string][] { return [...unavailable.entries()]; }

@@ -21,6 +21,8 @@ export { record, record1, type BackwardFn } from './autograd/node.js';
 export { runKernel } from './dispatch/dispatch.js';
 export { registerKernel, getKernel, kernelsOf, devicesWithKernel, type KernelArgs, type KernelFn } from './dispatch/registry.js';
 export { setNumThreads, getNumThreads } from './backend/cpu/threads.js';
+export { setCpuNativeThreads, getCpuNativeThreads, nativeCpuKernels } from './backend/native/cpu_native.js';
+export { defaultDevice, resolveDevice } from './backend/native/select.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export { saveSafetensors, loadSafetensors, serializeSafetensors, parseSafetensors, SafetensorsError, type SafetensorsContents } from './io/safetensors.js';

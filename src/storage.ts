@@ -39,9 +39,14 @@ export abstract class Storage {
   protected abstract free(): void;
 }
 
+/**
+ * Host memory: a TypedArray. The 'cpu' device's storage, and that of 'cpu-native' (the native CPU
+ * library reads and writes the same arrays in place, so a kernel it lacks runs the TypeScript
+ * one on the same memory — see DeviceBackend.hostFallback).
+ */
 export class CpuStorage extends Storage {
-  constructor(public data: TypedArray) {
-    super('cpu', data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32', data.length);
+  constructor(public data: TypedArray, device = 'cpu') {
+    super(device, data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32', data.length);
   }
   protected free(): void { this.data = EMPTY; }
 }

@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <string>
 
-#if defined(PB_EMU)
+#if defined(PB_CPU)
+struct CUstream_st;
+#define PB_DEVICE_NAME "cpu-native"
+#elif defined(PB_EMU)
 struct CUstream_st;
 #define PB_DEVICE_NAME "cuda-emu"
 #else
@@ -16,8 +19,8 @@ struct CUstream_st;
 
 namespace pb {
 
-#if defined(PB_EMU)
-using Stream = CUstream_st*;
+#if defined(PB_EMU) || defined(PB_CPU)
+using Stream = CUstream_st*;   // unused by the CPU library (its kernels run synchronously)
 #else
 using Stream = cudaStream_t;
 #endif

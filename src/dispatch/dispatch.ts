@@ -5,6 +5,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import { getKernel, devicesWithKernel } from './registry.js';
+import { fallbackOf } from '../device.js';
 import { isAnomalyEnabled, AnomalyError, opContext } from '../autograd/grad_mode.js';
 import { shapeStr } from '../util/shape.js';
 
@@ -12,7 +13,9 @@ export function runKernel(name: string, outs: Tensor[], ins: Tensor[], ints: num
   const device = (outs[0] ?? ins[0]).device;
   for (const t of ins) if (t.device !== device) throw deviceMismatch(name, outs, ins);
   for (const t of outs) if (t.device !== device) throw deviceMismatch(name, outs, ins);
-  const kernel = getKernel(device, name);
+  // a host-memory device without this kernel runs its fallback's (cpu-native → the TypeScript kernel)
+  const fallback = fallbackOf(device);
+  const kernel = getKernel(device, name) ?? (fallback === null ? undefined : getKernel(fallback, name));
   if (!kernel) {
     const have = devicesWithKernel(name);
     throw new Error(`kernel '${name}' has no ${device} implementation (available: ${have.join(', ') || 'none'}); move the tensors with .to('${have[0] ?? 'cpu'}')`);

@@ -9,7 +9,7 @@ import { hasDevice, unavailableDevices } from '../../src/device.js';
 import { loadNative, type NativeAddon } from '../../src/backend/native/addon.js';
 import { Generator } from '../../src/util/rng.js';
 
-export const NATIVE_DEVICES = ['cuda-emu', 'cuda'] as const;
+export const NATIVE_DEVICES = ['cpu-native', 'cuda-emu', 'cuda'] as const;
 export type NativeDevice = (typeof NATIVE_DEVICES)[number];
 
 export function deviceStatus(device: string): { available: boolean; reason: string } {

@@ -74,7 +74,7 @@ describe('native loader', () => {
 
   it('doctor lists every device, the GPU (or why none), and kernel coverage', () => {
     const r = doctorReport();
-    expect(r.devices.map((d) => d.name)).toEqual(['cpu', 'cuda', 'cuda-emu']);
+    expect(r.devices.map((d) => d.name)).toEqual(['cpu', 'cpu-native', 'cuda', 'cuda-emu']);
     expect(r.devices[0].available).toBe(true);
     for (const d of r.devices) expect(d.available || (d.reason ?? '').length > 0).toBe(true);
     expect(r.coverage.matmul).toContain('cpu');

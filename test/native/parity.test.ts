@@ -1,7 +1,8 @@
 /**
  * Device-vs-CPU parity, written once and run for every native device that is available here
- * ('cuda-emu' on every CI run, 'cuda' on a GPU machine); a device that is not available shows up
- * as a skipped suite whose title says why.
+ * ('cpu-native' and 'cuda-emu' on every CI run, 'cuda' on a GPU machine); a device that is not
+ * available shows up as a skipped suite whose title says why. On 'cpu-native' only its native
+ * kernels are compared (getKernel: the TypeScript fallbacks are the oracle itself).
  *
  * Two levels:
  *  - kernel cases (parity-cases.ts: `kernelCases`): one kernel with exact ints/floats, inputs drawn
@@ -16,6 +17,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { loadNative } from '../../src/backend/native/addon.js';
+import { loadCpuNative } from '../../src/backend/native/cpu_native.js';
 import { kernelsOf } from '../../src/dispatch/registry.js';
 import { NATIVE_DEVICES, deviceStatus, suiteTitle, closeReport } from './helpers.js';
 import { kernelCases, opCases, runKernelCase, runOpCase, missingKernel } from './parity-cases.js';
@@ -70,6 +72,17 @@ describe('parity coverage', () => {
     const native = lib.kernelInfo().map((k) => k.name).filter((n) => !n.startsWith('selftest_'));
     expect(native.filter((n) => !covered.has(n))).toEqual([]);
     // and every native kernel has a CPU twin of the same name (the oracle)
+    const cpu = new Set(kernelsOf('cpu'));
+    expect(native.filter((n) => !cpu.has(n))).toEqual([]);
+  });
+
+  it('every cpu-native kernel has a parity case and a TypeScript twin', (ctx) => {
+    const lib = loadCpuNative().addon;
+    if (!lib) { ctx.skip(`no cpu-native library: ${loadCpuNative().reason}`); return; }
+    const covered = new Set<string>([...kernelCases.map((c) => c.kernel), ...opCases.flatMap((c) => c.kernels)]);
+    const native = lib.kernelInfo().map((k) => k.name);
+    expect(native.length).toBeGreaterThan(0);
+    expect(native.filter((n) => !covered.has(n))).toEqual([]);
     const cpu = new Set(kernelsOf('cpu'));
     expect(native.filter((n) => !cpu.has(n))).toEqual([]);
   });

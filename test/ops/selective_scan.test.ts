@@ -155,6 +155,10 @@ describe('chunked scan on worker threads', () => {
       for (let i = 0; i < 50 && threadStats().workerChunks === chunks; i++) two = run();
       expect(threadStats().workerChunks).toBeGreaterThan(chunks);
       one.forEach((t, i) => expect(relDiff(two[i], t)).toBeLessThan(dtype === 'float32' ? 1e-6 : 1e-13));
+      // and again: the pool reuses its scratch, and the backward accumulates into it — a call must
+      // not start from the previous call's sums (dA, dB, dC, dD and dδ_bias once grew 1×, 2×, 3×)
+      const again = run();
+      one.forEach((t, i) => expect(relDiff(again[i], t)).toBeLessThan(dtype === 'float32' ? 1e-6 : 1e-13));
     });
   }
 });

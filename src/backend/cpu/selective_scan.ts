@@ -364,7 +364,9 @@ function runPacked(task: string, outLengths: number[], ins: TypedArray[], ints: 
   const inPack = pack(ins, inOffs, ins[0]);
   const outPack = allocTyped(ins[0] instanceof Float32Array ? 'float32' : 'float64', outOffs[outOffs.length - 1]);
   const ints2 = [...ints, ins.length, ...inOffs, outLengths.length, ...outOffs];
-  if (!parallelRows(task, [outPack, inPack], ints2, B, 1, [true, false], false)) return null;
+  // readsOutputs = true: the tasks accumulate (+=) into their outputs, so the scratch must start
+  // from outPack's zeros, not from the previous call's sums left in the pool's reused scratch
+  if (!parallelRows(task, [outPack, inPack], ints2, B, 1, [true, false], true)) return null;
   return outPack;
 }
 

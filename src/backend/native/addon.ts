@@ -84,7 +84,7 @@ export interface NativeAddon {
   setMemoryLimit?(bytes: number): void;
 }
 
-export interface NativeBuildInfo { nvcc: boolean; emulator: boolean; cudaArchitectures: string; cudaCompiler: string; cudaCompilerVersion: string }
+export interface NativeBuildInfo { nvcc: boolean; emulator: boolean; cpu?: boolean; cudaArchitectures: string; cudaCompiler: string; cudaCompilerVersion: string }
 
 export interface NativeLoad {
   device: NativeKind;

@@ -36,7 +36,7 @@ function handleOf(device: string, kernel: string, s: Storage): NativeHandle {
 }
 
 /** The engine's ints are JS numbers; the native side takes int32 and must not see them wrap. */
-function int32s(kernel: string, ints: number[]): Int32Array {
+export function int32s(kernel: string, ints: number[]): Int32Array {
   const out = new Int32Array(ints.length);
   for (let i = 0; i < ints.length; i++) {
     const v = ints[i];

@@ -9,8 +9,10 @@ import { readFileSync } from 'node:fs';
 import { hasDevice, unavailableDevices } from '../../device.js';
 import { kernelsOf } from '../../dispatch/registry.js';
 import { loadNative, nativeBuildInfo, nativeDir, type NativeLoad } from './addon.js';
+import { loadCpuNative, CPU_NATIVE, type CpuNativeLoad } from './cpu_native.js';
+import { defaultDevice } from './select.js';
 
-const DEVICES = ['cpu', 'cuda', 'cuda-emu'] as const;
+const DEVICES = ['cpu', 'cpu-native', 'cuda', 'cuda-emu'] as const;
 
 function cudaVersion(v: number): string {
   return v > 0 ? `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}` : 'none';
@@ -33,7 +35,9 @@ function nvidiaDriverVersion(): string | null {
 
 export interface DoctorReport {
   node: string;
-  devices: { name: string; available: boolean; reason: string | null; kernels: number; library?: string; detail?: string }[];
+  devices: { name: string; available: boolean; reason: string | null; kernels: number; library?: string; detail?: string; note?: string }[];
+  /** The device training and generation use when none is named, and why. */
+  defaultDevice: { device: string; why: string };
   gpu: null | {
     name: string; computeCapability: string; smCount: number; driver: string | null; driverCudaVersion: string; runtimeVersion: string;
     totalMemory: number; freeMemory: number | null; archs: string;
@@ -44,7 +48,7 @@ export interface DoctorReport {
   coverage: Record<string, string[]>;
 }
 
-function nativeKernelNames(load: NativeLoad): string[] {
+function nativeKernelNames(load: NativeLoad | CpuNativeLoad): string[] {
   if (!load.addon) return [];
   try {
     return load.addon.kernelInfo().map((k) => k.name).filter((n) => !n.startsWith('selftest_'));
@@ -54,7 +58,7 @@ function nativeKernelNames(load: NativeLoad): string[] {
 }
 
 export function doctorReport(): DoctorReport {
-  const loads = { 'cuda': loadNative('cuda'), 'cuda-emu': loadNative('cuda-emu') };
+  const loads = { 'cuda': loadNative('cuda'), 'cuda-emu': loadNative('cuda-emu'), [CPU_NATIVE]: loadCpuNative() } as Record<Exclude<(typeof DEVICES)[number], 'cpu'>, NativeLoad | CpuNativeLoad>;
   const reasons = new Map(unavailableDevices());
   const devices: DoctorReport['devices'] = [];
   const names = new Map<string, string[]>();
@@ -68,14 +72,23 @@ export function doctorReport(): DoctorReport {
       kernels: list.length,
     };
     if (d === 'cpu') entry.detail = 'TypeScript reference kernels';
-    else {
-      entry.library = loads[d].path;
-      if (loads[d].info?.name) entry.detail = loads[d].info!.name;
+    else if (d === CPU_NATIVE) {
+      const l = loads[d] as CpuNativeLoad;
+      entry.library = l.path;
+      if (l.info) {
+        entry.detail = `C++ kernels — SGEMM ${l.info.isa}, ${l.info.threads} of ${l.info.hardwareThreads} threads, ${l.info.compiler}, ${l.info.arch}`;
+        const others = kernelsOf('cpu').length - list.length;
+        if (others > 0) entry.note = `the other ${others} kernels run the TypeScript ones on the same memory`;
+      }
+    } else {
+      const l = loads[d] as NativeLoad;
+      entry.library = l.path;
+      if (l.info?.name) entry.detail = l.info.name;
     }
     devices.push(entry);
   }
   let gpu: DoctorReport['gpu'] = null;
-  const cuda = loads.cuda;
+  const cuda = loads.cuda as NativeLoad;
   if (cuda.info && cuda.info.status === 'ok' && cuda.addon) {
     let free: number | null = null;
     try { free = cuda.addon.memInfo().free; } catch { /* context creation failed: leave it unknown */ }
@@ -93,7 +106,7 @@ export function doctorReport(): DoctorReport {
   }
   const coverage: Record<string, string[]> = {};
   for (const [d, list] of names) for (const k of list) (coverage[k] ??= []).push(d);
-  return { node: process.version, devices, gpu, build: nativeBuildInfo(), nativeDir: nativeDir(), coverage };
+  return { node: process.version, devices, defaultDevice: defaultDevice(), gpu, build: nativeBuildInfo(), nativeDir: nativeDir(), coverage };
 }
 
 export function formatDoctor(r: DoctorReport): string {
@@ -102,9 +115,11 @@ export function formatDoctor(r: DoctorReport): string {
   for (const d of r.devices) {
     const mark = d.available ? '✓' : '✗';
     const what = d.available ? `${d.detail ?? ''} (${d.kernels} kernels)` : d.reason ?? '';
-    out.push(`  ${mark} ${d.name.padEnd(9)} ${what}`);
-    if (d.library && !d.available && d.kernels > 0) out.push(`  ${''.padEnd(11)} library loaded (${d.kernels} kernels built): ${d.library}`);
+    out.push(`  ${mark} ${d.name.padEnd(10)} ${what}`);
+    if (d.available && d.note) out.push(`  ${''.padEnd(12)} ${d.note}`);
+    if (d.library && !d.available && d.kernels > 0) out.push(`  ${''.padEnd(12)} library loaded (${d.kernels} kernels built): ${d.library}`);
   }
+  out.push('', `Default device (train, generate, eval, npm start): ${r.defaultDevice.device} — ${r.defaultDevice.why}`);
   out.push('', 'GPU');
   if (r.gpu) {
     const g = r.gpu;
@@ -120,6 +135,7 @@ export function formatDoctor(r: DoctorReport): string {
   if (r.build) {
     out.push(`  nvcc: ${r.build.nvcc ? `yes (${r.build.cudaCompilerVersion}), architectures ${r.build.cudaArchitectures}` : 'not found — only cuda-emu was built'}`);
     out.push(`  emulator: ${r.build.emulator ? 'yes' : 'no'}`);
+    out.push(`  native CPU library: ${r.build.cpu ? 'yes' : 'no'}`);
   } else {
     out.push('  not built (run npm run build:native)');
   }
@@ -128,17 +144,21 @@ export function formatDoctor(r: DoctorReport): string {
   const names = Object.keys(r.coverage).sort();
   out.push('', `Kernel coverage (${names.length} kernels; ✓ = has a kernel, · = none)`);
   const w = Math.max(24, ...names.map((n) => n.length + 2));
-  out.push(`  ${'kernel'.padEnd(w)}${DEVICES.map((d) => d.padEnd(10)).join('')}`);
-  for (const n of names) out.push(`  ${n.padEnd(w)}${DEVICES.map((d) => (r.coverage[n].includes(d) ? '✓' : '·').padEnd(10)).join('')}`);
+  out.push(`  ${'kernel'.padEnd(w)}${DEVICES.map((d) => d.padEnd(12)).join('')}`);
+  for (const n of names) out.push(`  ${n.padEnd(w)}${DEVICES.map((d) => (r.coverage[n].includes(d) ? '✓' : '·').padEnd(12)).join('')}`);
   const cpu = names.filter((n) => r.coverage[n].includes('cpu'));
-  const missing = cpu.filter((n) => !r.coverage[n].includes('cuda') && !r.coverage[n].includes('cuda-emu'));
-  out.push('', `  ${cpu.length - missing.length} of ${cpu.length} CPU kernels have a native kernel.${missing.length ? ` CPU only: ${missing.join(', ')}` : ''}`);
+  for (const dev of ['cuda', CPU_NATIVE]) {
+    const missing = cpu.filter((n) => !r.coverage[n].includes(dev) && !(dev === 'cuda' && r.coverage[n].includes('cuda-emu')));
+    const note = dev === CPU_NATIVE ? ' (they run the TypeScript kernel on the same memory)' : '';
+    out.push(`  ${dev}: ${cpu.length - missing.length} of ${cpu.length} CPU kernels native.${missing.length ? ` Not native${note}: ${missing.join(', ')}` : ''}`);
+  }
+  out.push('');
   return out.join('\n');
 }
 
 export async function doctorCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    console.log('usage: pixelbytes doctor [--json]\n\nDevices (cpu, cuda, cuda-emu) and why one is unavailable, the GPU, driver and memory, the native build, and kernel coverage.');
+    console.log('usage: pixelbytes doctor [--json]\n\nDevices (cpu, cpu-native, cuda, cuda-emu) and why one is unavailable, the default device, the GPU, driver and memory, the native build, and kernel coverage.');
     return 0;
   }
   const r = doctorReport();
