@@ -27,10 +27,8 @@ if (cmake.error || cmake.status !== 0) {
 }
 console.log('pixelbytes: building the native addon (npm run build:native: the native CPU device, the CUDA emulator and, with nvcc, the CUDA kernels)…');
 const t0 = Date.now();
-const r = spawnSync(process.execPath, [cmakeJs, 'compile'], { cwd: root, encoding: 'utf8' });
+const r = spawnSync(process.execPath, [cmakeJs, 'compile'], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) {
-  const log = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n');
-  console.log(log.slice(-15).join('\n'));
   console.log('pixelbytes: the native build failed (above); the TypeScript kernels will be used. Fix it and run npm run build:native.');
   process.exit(0);
 }

@@ -169,7 +169,7 @@ function tryLoad(device: NativeKind): NativeLoad {
   if (!existsSync(path)) {
     const build = nativeBuildInfo();
     res.reason = device === 'cuda' && build && !build.nvcc
-      ? 'not built: nvcc was not found when `npm run build:native` ran (only cuda-emu was built); install the CUDA toolkit, delete build/ and run npm run build:native'
+      ? 'not built: nvcc was not found when `npm run build:native` ran (only the g++ libraries, cpu-native and cuda-emu, were built); install the CUDA toolkit, delete build/ and run npm run build:native'
       : 'not built: run npm run build:native';
     return res;
   }

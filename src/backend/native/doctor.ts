@@ -133,7 +133,7 @@ export function formatDoctor(r: DoctorReport): string {
   }
   out.push('', 'Native build');
   if (r.build) {
-    out.push(`  nvcc: ${r.build.nvcc ? `yes (${r.build.cudaCompilerVersion}), architectures ${r.build.cudaArchitectures}` : 'not found — only cuda-emu was built'}`);
+    out.push(`  nvcc: ${r.build.nvcc ? `yes (${r.build.cudaCompilerVersion}), architectures ${r.build.cudaArchitectures}` : 'not found — the CUDA library was not built (cpu-native and cuda-emu need only g++)'}`);
     out.push(`  emulator: ${r.build.emulator ? 'yes' : 'no'}`);
     out.push(`  native CPU library: ${r.build.cpu ? 'yes' : 'no'}`);
   } else {
