@@ -31,7 +31,7 @@
 // over d) are owned per task (b, channel block) and summed over channel blocks in order; dA, dD,
 // dδ_bias (sums over b) go to per-(b, d) float64 partials summed over b in order.
 // The hot loops are compiled three times (baseline, AVX2+FMA, AVX-512) with target attributes and
-// picked once from what the CPU has (results may differ by FMA rounding between those builds).
+// picked from gemm_isa() (results may differ by FMA rounding between those builds).
 #include "common.h"
 
 namespace pb {
@@ -45,18 +45,15 @@ namespace {
 #endif
 
 enum class Isa { Generic, Avx2, Avx512 };
+/** The library's instruction set (gemm_isa(): the best the CPU has, or what gemm_set_isa forced —
+ *  so the tests can run every build of these loops). */
 Isa best_isa() {
 #if defined(PB_CPU_X86)
-  static const Isa isa = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")) return Isa::Avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
-    return Isa::Generic;
-  }();
-  return isa;
-#else
-  return Isa::Generic;
+  const char* name = gemm_isa();
+  if (std::strcmp(name, "avx512") == 0) return Isa::Avx512;
+  if (std::strcmp(name, "avx2+fma") == 0) return Isa::Avx2;
 #endif
+  return Isa::Generic;
 }
 
 constexpr int kLanes = 16;               // partial sums of the horizontal reductions over n

@@ -13,7 +13,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import * as pb from '../../src/index.js';
 import { runKernel } from '../../src/dispatch/dispatch.js';
-import { nativeCpuKernels, getCpuNativeThreads, setCpuNativeThreads } from '../../src/backend/native/cpu_native.js';
+import { loadCpuNative, nativeCpuKernels, getCpuNativeThreads, setCpuNativeThreads } from '../../src/backend/native/cpu_native.js';
 import { Generator } from '../../src/util/rng.js';
 import { runKernelCase, type KernelCase, type Tolerance } from './parity-cases.js';
 import { closeReport, deviceStatus, suiteTitle, uniform, normal } from './helpers.js';
@@ -129,6 +129,31 @@ describe.skipIf(!status.available)(suiteTitle('selective scan, conv1d, attention
       expect(reports.join('\n'), reports.join('\n')).toBe('');
     });
   }
+
+  it('each instruction set matches the oracle (the scan and softmax loops are compiled per ISA, picked from gemm_isa())', () => {
+    const addon = loadCpuNative().addon!;
+    const isa = addon.info().isa;
+    const picked = [
+      ...scanCases({ B: 2, L: 64, D: 40, N: 32, sp: 1, Tc: 16 }), ...scanCases({ B: 3, L: 17, D: 5, N: 7, sp: 0, Tc: 4 }),
+      ...attnCases(3, 37, 53, 7, 0, 0.1), ...attnCases(2, 19, 5, 20, 1, 0.25),
+    ];
+    const tried: string[] = [];
+    try {
+      for (const set of ['avx512', 'avx2+fma', 'generic']) {
+        if (!addon.gemmSetIsa(set)) continue;   // not on this CPU
+        tried.push(set);
+        for (const c of picked) {
+          const ref = oracle(c);
+          const got = runKernelCase(c, DEVICE);
+          const reports = got.map((o, i) => closeReport(o, ref[i], c.tol, `${set}: ${c.name} output ${i} (tolerance: ${c.tol.why})`)).filter((r) => r !== null);
+          expect(reports.join('\n'), reports.join('\n')).toBe('');
+        }
+      }
+    } finally {
+      addon.gemmSetIsa(isa);
+    }
+    expect(tried).toContain('generic');
+  });
 
   it('results do not depend on the thread count', () => {
     // the scan backward with its channel-block partial sums, the chunked forward, attention with
