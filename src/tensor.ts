@@ -52,7 +52,11 @@ export class Tensor {
     return this._storage;
   }
 
-  /** The CPU elements, without a copy. Throws on other devices: use toArray() or to('cpu'). */
+  /**
+   * The host elements, without a copy ('cpu' and 'cpu-native'). Throws on other devices: use
+   * toArray() or to('cpu'). The view is valid until the tensor is disposed ('cpu-native' reuses
+   * released buffers); keep a copy (toTyped()) to use the values afterwards.
+   */
   get data(): TypedArray {
     const s = this.storage;
     if (!(s instanceof CpuStorage)) throw new Error(`tensor #${this.id} lives on '${s.device}': call toArray() or to('cpu') to read it`);

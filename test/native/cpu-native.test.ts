@@ -13,7 +13,7 @@ import { getDevice, hasDevice } from '../../src/device.js';
 import { getKernel } from '../../src/dispatch/registry.js';
 import { runKernel } from '../../src/dispatch/dispatch.js';
 import { CpuStorage } from '../../src/storage.js';
-import { loadCpuNative, nativeCpuKernels, setCpuNativeThreads, getCpuNativeThreads } from '../../src/backend/native/cpu_native.js';
+import { loadCpuNative, nativeCpuKernels, setCpuNativeThreads, getCpuNativeThreads, cpuNativePoolStats } from '../../src/backend/native/cpu_native.js';
 import { defaultDevice, resolveDevice } from '../../src/backend/native/select.js';
 import { doctorReport, formatDoctor } from '../../src/backend/native/doctor.js';
 import { deviceStatus, suiteTitle } from './helpers.js';
@@ -133,6 +133,28 @@ describe.skipIf(!hasDevice(DEV))(suiteTitle('cpu-native device', DEV), () => {
       setCpuNativeThreads(before);
       a.dispose(); b.dispose();
     }
+  });
+
+  it('released buffers are reused, zero-filled (the host pool); small ones are not pooled', () => {
+    const n = 64 * 1024;   // 256 KiB: pooled
+    const a = pb.full([n], 7, { device: DEV });
+    const buf = a.data;
+    a.dispose();
+    const before = cpuNativePoolStats().poolHits;
+    const b = pb.zeros([n], { device: DEV });
+    expect(cpuNativePoolStats().poolHits).toBe(before + 1);
+    expect(b.data).toBe(buf);                          // the same memory, handed out again …
+    expect(b.data.every((v) => v === 0)).toBe(true);   // … zero-filled
+    const c = pb.fromArray(new Float32Array(n).fill(3), [n], { device: DEV });   // fromHost: a fresh or pooled buffer, filled with the data
+    expect(c.data[n - 1]).toBe(3);
+    const small = pb.full([4], 1, { device: DEV });
+    const smallBuf = small.data;
+    small.dispose();
+    const again = pb.zeros([4], { device: DEV });
+    expect(again.data).not.toBe(smallBuf);
+    again.dispose();
+    expect(getDevice(DEV).memStats?.()).toMatchObject({ poolCapBytes: expect.any(Number), pooledBytes: expect.any(Number) });
+    b.dispose(); c.dispose();
   });
 
   it('setCpuNativeThreads validates its argument', () => {

@@ -11,8 +11,15 @@
  *    `nativeCpuKernels()` says which kernels are native (doctor, the parity tests).
  * float32 and int32 only (float64 is the TypeScript device's, for gradcheck).
  *
+ * Memory: released buffers of 64 KiB and more go to a small host pool and are reused (zero-filled)
+ * by the next allocation of the same size. A training step allocates ~120 MiB of intermediates;
+ * fresh ArrayBuffers of that size cost page faults on first touch (3.4 ms per 8 MiB measured, vs
+ * 0.23 ms to re-zero a reused one) — a quarter of a step. So, as with any caching allocator, a
+ * `t.data` view is valid only until the tensor is disposed.
+ *
  * Environment: PIXELBYTES_NO_NATIVE=1 (no native library at all), PIXELBYTES_NATIVE_DIR (where the
- * .node files are), PIXELBYTES_THREADS (pool size; default: every core).
+ * .node files are), PIXELBYTES_THREADS (pool size; default: every core), PIXELBYTES_HOST_POOL_MB
+ * (the buffer pool's cap, default 512; 0 turns it off).
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -89,6 +96,62 @@ export function loadCpuNative(): CpuNativeLoad {
 
 const NATIVE_CPU_DTYPES: readonly DType[] = ['float32', 'int32'];
 
+/** Released host buffers by (dtype, length), for reuse; bounded by `capBytes`. */
+class HostBufferPool {
+  private readonly lists = new Map<number, (Float32Array | Int32Array)[]>();
+  private pooled = 0;
+  hits = 0;
+  misses = 0;
+  constructor(readonly capBytes: number, readonly minBytes = 64 * 1024) {}
+  private static key(dtype: DType, length: number): number { return length * 2 + (dtype === 'int32' ? 1 : 0); }
+  /** A zero-filled buffer from the pool, or a new one. */
+  alloc(dtype: 'float32' | 'int32', length: number, zero = true): Float32Array | Int32Array {
+    if (length * 4 >= this.minBytes) {
+      const a = this.lists.get(HostBufferPool.key(dtype, length))?.pop();
+      if (a) {
+        this.pooled -= a.byteLength;
+        this.hits++;
+        if (zero) a.fill(0);
+        return a;
+      }
+      this.misses++;
+    }
+    return allocTyped(dtype, length) as Float32Array | Int32Array;
+  }
+  /** Takes a released buffer back (dropped when small or over the cap). */
+  give(a: TypedArray): void {
+    if (a.byteLength < this.minBytes || this.pooled + a.byteLength > this.capBytes || a instanceof Float64Array) return;
+    const k = HostBufferPool.key(a instanceof Int32Array ? 'int32' : 'float32', a.length);
+    let l = this.lists.get(k);
+    if (!l) this.lists.set(k, (l = []));
+    l.push(a);
+    this.pooled += a.byteLength;
+  }
+  clear(): void { this.lists.clear(); this.pooled = 0; }
+  stats(): Record<string, number> { return { pooledBytes: this.pooled, poolHits: this.hits, poolMisses: this.misses, poolCapBytes: this.capBytes }; }
+}
+
+function poolCapBytes(): number {
+  const v = process.env.PIXELBYTES_HOST_POOL_MB;
+  const mb = v === undefined || v === '' ? 512 : Number(v);
+  return Number.isFinite(mb) && mb >= 0 ? mb * 2 ** 20 : 512 * 2 ** 20;
+}
+
+const hostPool = new HostBufferPool(poolCapBytes());
+
+/** cpu-native storage: host memory that goes back to the buffer pool when released. */
+class NativeCpuStorage extends CpuStorage {
+  protected override free(): void {
+    hostPool.give(this.data);
+    super.free();
+  }
+}
+
+/** The host buffer pool's counters (also in getDevice('cpu-native').memStats()). */
+export function cpuNativePoolStats(): Record<string, number> { return hostPool.stats(); }
+/** Drops every pooled buffer (the GC takes them). */
+export function emptyCpuNativePool(): void { hostPool.clear(); }
+
 function checkDtype(dtype: DType): void {
   if (dtype !== 'float32' && dtype !== 'int32') {
     throw new TypeError(`device '${CPU_NATIVE}' holds float32 and int32 tensors, not ${dtype} (float64 is the TypeScript 'cpu' device's, for gradcheck)`);
@@ -129,13 +192,17 @@ export function initCpuNative(): CpuNativeLoad {
       hostFallback: 'cpu',
       alloc(dtype, length) {
         checkDtype(dtype);
-        return new CpuStorage(allocTyped(dtype, length), CPU_NATIVE);
+        return new NativeCpuStorage(hostPool.alloc(dtype as 'float32' | 'int32', length), CPU_NATIVE);
       },
       fromHost(data: TypedArray) {
-        checkDtype(data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'float64');
-        return new CpuStorage(data.slice(), CPU_NATIVE);
+        const dtype = data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : 'float64';
+        checkDtype(dtype);
+        const a = hostPool.alloc(dtype as 'float32' | 'int32', data.length, false);
+        a.set(data as Float32Array & Int32Array);
+        return new NativeCpuStorage(a, CPU_NATIVE);
       },
       toHost: (s) => (s as CpuStorage).data.slice(),
+      memStats: () => hostPool.stats(),
     });
     for (const k of addon.kernelInfo()) {
       const kernel = k.name;
