@@ -2,10 +2,11 @@
 // scratch memory of the packing buffers. The blocked algorithm itself is gemm_kernel.h, compiled
 // once per instruction set (gemm_avx512.cc, gemm_avx2.cc, gemm_generic.cc).
 //
-// Threads: a product large enough to pay for a fork-join is cut into one sub-product per thread,
-// along N when A is the smaller operand (each thread packs all of A — M·K copies — and only its
-// columns of B) or along M otherwise, on whole micro-tiles. The sub-products are independent
-// (own packing buffers, disjoint parts of C), so the pool's single fork-join is the only sync.
+// Threads: a product large enough to pay for a fork-join (≥ 1 M multiply-adds per thread) is cut
+// into a grid of tasks, or, too small for that, into one sub-product per thread along N or M on
+// whole micro-tiles, whichever balances the threads better (see sgemm). The sub-products are
+// independent (own packing buffers, disjoint parts of C), so the pool's single fork-join is the
+// only sync.
 #include "gemm.h"
 
 #include <atomic>
@@ -117,10 +118,13 @@ Problem rows(const Problem& p, int64_t i0, int64_t i1) {
   return q;
 }
 
-// Below this many multiply-adds a product runs on one thread: ~64³ at ~100 GFLOP/s is ~5 µs, the
-// order of a fork-join's wake-up and join on the pool.
-constexpr int64_t kParallelMinMacs = int64_t{64} * 64 * 64;
-// The grid of tasks a large product is cut into (see sgemm).
+// Below this many multiply-adds per thread a product runs on one thread: 1 M multiply-adds are
+// ~20 µs at ~100 GFLOP/s, several times a fork-join's wake-up and join on the pool plus the packing
+// a split repeats. Measured on 2 cores (GFLOP/s, 1 → 2 threads): 32×64×1024 (2 M) 85 → 135,
+// 64×256×256 (4 M) 102 → 175; an LSTM step's 32×64×256 (0.5 M) stays serial (95; 2 threads gave
+// 148 on an idle machine but 36-92 on a busy one, where the fork-join waits for a descheduled
+// worker).
+constexpr int64_t kParallelMinMacsPerThread = int64_t{1} << 20;
 constexpr int64_t kTasksPerThread = 2, kMinCols = 256, kMinRows = 128;
 
 }  // namespace
@@ -136,8 +140,10 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
   }
   const Isa& isa = kIsas[active_isa().load(std::memory_order_relaxed)];
   const Problem p{transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc};
-  const int64_t threads = num_threads();
-  if (threads <= 1 || in_parallel() || M * N * K < kParallelMinMacs) {
+  // as many threads as get kParallelMinMacsPerThread each, at most the pool's
+  const int64_t work_threads = M * N * K / kParallelMinMacsPerThread, pool_threads = num_threads();
+  const int64_t threads = work_threads < pool_threads ? work_threads : pool_threads;
+  if (threads <= 1 || in_parallel()) {
     isa.run(p);
     return;
   }
@@ -166,16 +172,44 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
     });
     return;
   }
-  // Too small for that grid: one sub-product per thread, along N when A is the smaller operand
-  // (it is what every thread packs in full) or when M is too small for the row split to balance.
+  // Too small for that grid: one sub-product per thread, along N or along M on whole micro-tiles,
+  // whichever balances the threads better: the time of a piece is about its rows × its vectors
+  // (a partial tile costs its rows, a partial vector a whole one), so 81 columns (32 + 32 + 17)
+  // over 2 threads cut by column tiles would leave one thread 64 columns and the other 17 that
+  // cost as much as 32; then the rows are cut instead. On a tie, the split that repeats the
+  // cheaper packing (A along N, B along M) wins, as for the grid above.
   const int64_t col_tiles = (N + t.nr - 1) / t.nr, row_tiles = (M + t.mr - 1) / t.mr;
-  const bool by_cols = col_tiles >= threads && (M <= N || row_tiles < threads || M <= t.small_m);
-  if (by_cols) {
-    parallel_for(col_tiles, 1, [&](int64_t t0, int64_t t1) { isa.run(columns(p, t0 * t.nr, t1 * t.nr < N ? t1 * t.nr : N)); });
-  } else if (row_tiles >= 2) {
-    parallel_for(row_tiles, 1, [&](int64_t t0, int64_t t1) { isa.run(rows(p, t0 * t.mr, t1 * t.mr < M ? t1 * t.mr : M)); });
-  } else {
+  const int64_t vl = t.vl;
+  auto vecs = [&](int64_t j0, int64_t j1) {   // vectors the kernel runs over columns [j0, j1)
+    int64_t v = 0;
+    for (int64_t j = j0; j < j1; j += t.nr) v += ((j + t.nr < j1 ? t.nr : j1 - j) + vl - 1) / vl;
+    return v;
+  };
+  // the costliest piece parallel_for makes of the column or row tiles
+  // parallel_for(tiles, grain) makes ceil(tiles / grain) near-equal pieces: ≤ threads of them
+  const int64_t grain_c = (col_tiles + threads - 1) / threads, grain_r = (row_tiles + threads - 1) / threads;
+  const int64_t parts_c = (col_tiles + grain_c - 1) / grain_c, parts_r = (row_tiles + grain_r - 1) / grain_r;
+  int64_t cost_cols = -1, cost_rows = -1;
+  if (parts_c >= 2) {
+    const int64_t per = col_tiles / parts_c, extra = col_tiles % parts_c;
+    for (int64_t c = 0, t0 = 0; c < parts_c; c++) {
+      const int64_t t1 = t0 + per + (c < extra ? 1 : 0);
+      const int64_t cost = M * vecs(t0 * t.nr, t1 * t.nr < N ? t1 * t.nr : N);
+      if (cost > cost_cols) cost_cols = cost;
+      t0 = t1;
+    }
+  }
+  if (parts_r >= 2) {
+    const int64_t per = row_tiles / parts_r, extra = row_tiles % parts_r;
+    const int64_t rows0 = (per + (extra > 0 ? 1 : 0)) * t.mr;   // the first piece is the largest
+    cost_rows = (rows0 < M ? rows0 : M) * vecs(0, N);
+  }
+  if (cost_cols < 0 && cost_rows < 0) {
     isa.run(p);
+  } else if (cost_rows < 0 || (cost_cols >= 0 && (cost_cols < cost_rows || (cost_cols == cost_rows && M * K * cost_a <= K * N * cost_b)))) {
+    parallel_for(col_tiles, grain_c, [&](int64_t t0, int64_t t1) { isa.run(columns(p, t0 * t.nr, t1 * t.nr < N ? t1 * t.nr : N)); });
+  } else {
+    parallel_for(row_tiles, grain_r, [&](int64_t t0, int64_t t1) { isa.run(rows(p, t0 * t.mr, t1 * t.mr < M ? t1 * t.mr : M)); });
   }
 }
 

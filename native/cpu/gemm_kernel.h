@@ -29,16 +29,25 @@
 //    So MC = MR here: packing A panel by panel costs the same as packing an MC×KC block (each
 //    element of A is packed once per (jc, pc)), and the panel is hot when the kernel reads it.
 //
-//  small path (M ≤ kSmallM: the LSTM's batch rows, attention blocks; or N ≤ kDirectN):
+//  small path (M ≤ kSmallM: the LSTM's batch rows, attention blocks, a Linear layer's dW = Xᵀ·dY
+//  with its long K):
 //    for pc in K step KCs
-//      pack all of op(A)[0:M, pc:+KCs]          ≤ kSmallM·KCs floats: stays in L1/L2
+//      pack all of op(A)[0:M, pc:+KCs]          ≤ kSmallM·KCs floats: stays in L2
 //      for jr in N step NR                      B panel KCs×NR read straight from B when it is
-//        for ir in M step MR                    row-major and full width (no packing at all:
-//          micro-kernel                         with ≤ 4 row panels packing B would not pay),
-//                                               else packed into one L1-resident panel
-//    Each element of B is read from memory once; the ≤ kSmallM/MR reuses hit L1.
-//    When N ≤ kDirectN (2 panels), each element of A feeds ≤ 2 vector FMAs per panel: packing A
-//    would cost about as much as the product, so the micro-kernel reads A in place (any M).
+//        for ir in M step MR                    row-major and full width and either M ≤ 4·MR or
+//          micro-kernel                         B's rows short (≤ 4·NR), else packed into one
+//                                               panel
+//    Each element of B is read from memory once; the ≤ kSmallM/MR reuses hit L1/L2.
+//  direct path (N ≤ kDirectN, any M): each element of A feeds ≤ 2 vector FMAs per panel, so
+//  packing A would cost about as much as the product: the micro-kernel reads A in place.
+//    for pc in K step KC
+//      pack the (≤ 2) B panels (a full row-major one is read in place)
+//      for each group of strips (~512 KiB of A): for each B panel: for each strip: micro-kernel
+//
+//  Both drivers that sweep M in strips prefetch the next strip's C tile into L2 (prefetch_c).
+//  Every path uses the same K blocks (even_block(K, 256, 4) on every ISA: KC = KCs = 256), so an
+//  output element's summation order does not depend on the path, hence not on how the threads
+//  split the product.
 //
 // Edges: the last row panel runs micro<mr, ·> (fewer broadcasts, same packed stride), the last
 // column panel micro<·, ceil(nr/VL)> with a masked last vector, so no work is spent on padding
@@ -71,7 +80,7 @@ struct Problem {
 /** What gemm.cc needs to know about an ISA's tiling (to split work on whole micro-tiles). */
 struct IsaInfo {
   const char* name;
-  int mr, nr, small_m;
+  int mr, nr, small_m, vl;   // vl: floats per vector
 };
 
 /** Thread-local scratch (slot 0: packed A, slot 1: packed B), 64-byte aligned, at least `floats`
@@ -196,6 +205,21 @@ inline void pack_b_panel(const Problem& p, int64_t p0, int64_t kc, int64_t j0, i
   }
 }
 
+/**
+ * Starts fetching rows × cols of C (row stride ldc) into L2, for writing. The driver calls it for
+ * the next row strip's C tile while the current strip computes: the micro-kernel's own prefetch
+ * (at its start, into L1) hides an L2 miss but not a miss to L3 or memory when K is short (a
+ * Linear layer's 8192×64·64×256 ran at 80 GFLOP/s with its 8 MB C, 107 with a 1 MB one; 92 with
+ * this). Rows ≤ 0: nothing.
+ */
+inline void prefetch_c(const float* c, int64_t ldc, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* cr = c + r * ldc;
+    for (int64_t x = 0; x < cols; x += 16) __builtin_prefetch(cr + x, 1, 2);
+    __builtin_prefetch(cr + cols - 1, 1, 2);
+  }
+}
+
 /** M > kSmallM and N > kDirectN: B block in L2, A micro-panels packed just in time (see the
  *  header comment). */
 void run_large(const Problem& p) {
@@ -213,8 +237,10 @@ void run_large(const Problem& p) {
         pack_a(p, ir, mr, pc, kc, ap);
         const Micro* row = kTable.fn[0][mr - 1];
         float* c = p.C + ir * p.ldc + jc;
+        const int64_t next_rows = min64(kMR, p.M - ir - kMR);
         for (int64_t jr = 0; jr < nc; jr += kNR) {
           const int nr = static_cast<int>(min64(kNR, nc - jr));
+          prefetch_c(c + kMR * p.ldc + jr, p.ldc, next_rows, nr);
           row[(nr + kVL - 1) / kVL - 1](kc, ap, kMR, bp + jr * kc, kNR, c + jr, p.ldc, nr, p.alpha, beta);
         }
       }
@@ -223,27 +249,78 @@ void run_large(const Problem& p) {
 }
 
 /**
- * M ≤ kSmallM or N ≤ kDirectN: one B panel at a time (read in place when row-major and full
- * width, else packed into one L1-resident panel), swept over all row panels. A is packed per K
- * block (≤ kSmallM rows), or, when N is so small that each element of A feeds at most kDirectN/kVL
- * vector FMAs (packing would cost as much as the product), read in place by the micro-kernel.
+ * N ≤ kDirectN: A read in place by the micro-kernel (see run_small). Per K block, all of op(B)
+ * (≤ kDirectN columns: ≤ kKC·kDirectN floats) is packed first (a row-major full panel is read in
+ * place), then the MR-row strips of A are swept in groups of ~512 KiB of A (half an L2): each B
+ * panel over the whole group, from L1, the group's A re-read from L2 for the next panel. So A
+ * is read from memory once per K block, not once per panel (sweeping all of M per panel: 1 thread
+ * ~20 % slower at 8192×256·256×64), and B stays in L1 (one strip at a time, all panels: ~5 %
+ * slower on 2 threads).
  */
-void run_small(const Problem& p, bool direct_a) {
-  const int64_t kc_step = even_block(p.K, direct_a ? kKC : kKCs, 4);
-  float* ap = direct_a ? nullptr : scratch(0, static_cast<size_t>((p.M + kMR - 1) / kMR * kMR * kc_step + kPackSlack));
-  float* bpanel = scratch(1, static_cast<size_t>(kc_step * kNR + kPackSlack));
-  const int row_a = direct_a && !p.transA ? 1 : 0;
-  const int64_t as = !direct_a ? kMR : p.lda;   // see Micro
+void run_direct(const Problem& p, int64_t kc_step) {
+  const int64_t group = (int64_t{1} << 17) / (kMR * kc_step) > 1 ? (int64_t{1} << 17) / (kMR * kc_step) : 1;
+  constexpr int kMaxPanels = (kDirectN + kNR - 1) / kNR;
+  const int npanels = static_cast<int>((p.N + kNR - 1) / kNR);
+  float* bp = scratch(1, static_cast<size_t>(kc_step * kNR * kMaxPanels + kPackSlack));
+  const int row_a = p.transA ? 0 : 1;
   for (int64_t pc = 0; pc < p.K; pc += kc_step) {
     const int64_t kc = min64(kc_step, p.K - pc);
     const float beta = pc == 0 ? p.beta : 1.f;
-    if (!direct_a)
-      for (int64_t ir = 0; ir < p.M; ir += kMR) pack_a(p, ir, static_cast<int>(min64(kMR, p.M - ir)), pc, kc, ap + ir * kc);
+    const float* bpan[kMaxPanels];
+    int64_t ldbp[kMaxPanels];
+    int nrp[kMaxPanels];
+    for (int j = 0; j < npanels; j++) {
+      const int64_t jr = int64_t{j} * kNR;
+      nrp[j] = static_cast<int>(min64(kNR, p.N - jr));
+      if (!p.transB && nrp[j] == kNR) {
+        bpan[j] = p.B + pc * p.ldb + jr;
+        ldbp[j] = p.ldb;
+      } else {
+        pack_b_panel(p, pc, kc, jr, nrp[j], bp + j * kc * kNR);
+        bpan[j] = bp + j * kc * kNR;
+        ldbp[j] = kNR;
+      }
+    }
+    for (int64_t ig = 0; ig < p.M; ig += group * kMR) {
+      const int64_t ig_end = min64(p.M, ig + group * kMR);
+      for (int j = 0; j < npanels; j++) {
+        for (int64_t ir = ig; ir < ig_end; ir += kMR) {
+          const int mr = static_cast<int>(min64(kMR, p.M - ir));
+          const float* a = p.transA ? p.A + pc * p.lda + ir : p.A + ir * p.lda + pc;
+          if (j == 0) prefetch_c(p.C + (ir + kMR) * p.ldc, p.ldc, min64(kMR, p.M - ir - kMR), p.N);
+          kTable.fn[row_a][mr - 1][(nrp[j] + kVL - 1) / kVL - 1](kc, a, p.lda, bpan[j], ldbp[j], p.C + ir * p.ldc + j * kNR, p.ldc, nrp[j], p.alpha, beta);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * M ≤ kSmallM: one B panel at a time (read in place when row-major and full width, and used by
+ * few row panels or short-rowed; else packed into one panel), swept over all row panels, A packed
+ * per K block (≤ kSmallM rows). N ≤ kDirectN (direct_a): run_direct.
+ */
+void run_small(const Problem& p, bool direct_a) {
+  const int64_t kc_step = even_block(p.K, direct_a ? kKC : kKCs, 4);
+  if (direct_a) {
+    run_direct(p, kc_step);
+    return;
+  }
+  float* ap = scratch(0, static_cast<size_t>((p.M + kMR - 1) / kMR * kMR * kc_step + kPackSlack));
+  float* bpanel = scratch(1, static_cast<size_t>(kc_step * kNR + kPackSlack));
+  for (int64_t pc = 0; pc < p.K; pc += kc_step) {
+    const int64_t kc = min64(kc_step, p.K - pc);
+    const float beta = pc == 0 ? p.beta : 1.f;
+    for (int64_t ir = 0; ir < p.M; ir += kMR) pack_a(p, ir, static_cast<int>(min64(kMR, p.M - ir)), pc, kc, ap + ir * kc);
     for (int64_t jr = 0; jr < p.N; jr += kNR) {
       const int nr = static_cast<int>(min64(kNR, p.N - jr));
       const float* b;
       int64_t ldb;
-      if (!p.transB && nr == kNR) {   // row-major B, full panel: the kernel reads B itself
+      // row-major B, full panel: the kernel reads B in place when the panel is used by ≤ 4 row
+      // panels, or when B's rows are short (≤ 4 panels: the K block of B is one compact, L2-resident
+      // stream). Else a panel read M/MR times at a long stride (ldb ≥ 256 floats measured 10-15 %
+      // slower than packed: its few L1 sets thrash) is packed once.
+      if (!p.transB && nr == kNR && (p.M <= 4 * kMR || p.ldb <= 4 * kNR)) {
         b = p.B + pc * p.ldb + jr;
         ldb = p.ldb;
       } else {
@@ -254,8 +331,7 @@ void run_small(const Problem& p, bool direct_a) {
       const int nv = (nr + kVL - 1) / kVL;
       for (int64_t ir = 0; ir < p.M; ir += kMR) {
         const int mr = static_cast<int>(min64(kMR, p.M - ir));
-        const float* a = !direct_a ? ap + ir * kc : p.transA ? p.A + pc * p.lda + ir : p.A + ir * p.lda + pc;
-        kTable.fn[row_a][mr - 1][nv - 1](kc, a, as, b, ldb, p.C + ir * p.ldc + jr, p.ldc, nr, p.alpha, beta);
+        kTable.fn[0][mr - 1][nv - 1](kc, ap + ir * kc, kMR, b, ldb, p.C + ir * p.ldc + jr, p.ldc, nr, p.alpha, beta);
       }
     }
   }
@@ -263,7 +339,7 @@ void run_small(const Problem& p, bool direct_a) {
 
 }  // namespace
 
-const IsaInfo info = {kIsaName, kMR, kNR, kSmallM};
+const IsaInfo info = {kIsaName, kMR, kNR, kSmallM, kVL};
 
 void run(const Problem& p) {
   // A is read in place for narrow products, unless its leading dimension is a multiple of 4 KiB:

@@ -2,7 +2,8 @@
 //   outs = [C], ins = [A, B], ints = [batch, M, K, N, transA, transB, strideA, strideB, accumulate]
 //   C[b] (M×N, batch stride M·N) = op(A)[b]·op(B)[b] (+ C[b] if accumulate)
 // Each batch entry is one sgemm. A batch of small products (or many entries) is split over the
-// pool by entry (sgemm then runs serially inside); a few large products are split inside sgemm.
+// pool by entry (sgemm then runs serially inside) when it is worth a fork-join in all; a few large
+// products are split inside sgemm.
 // A batch that shares B (strideB = 0) over contiguous row-major A entries is one sgemm with
 // batch·M rows: one packing of B and better tiles than batch separate calls.
 #include "common.h"
@@ -29,8 +30,11 @@ void matmul(KernelCall& c) {
     return;
   }
   auto one = [&](int64_t b) { sgemm(transA, transB, M, N, K, 1.f, A + b * strideA, lda, B + b * strideB, ldb, beta, C + b * M * N, N); };
-  // small products, or enough of them to balance: one per task; otherwise sgemm splits each one
-  if (batch > 1 && (M * N * K < (int64_t{1} << 21) || batch >= 4 * num_threads())) parallel_tasks(batch, one);
+  // small products, or enough of them to balance: one per task; otherwise sgemm splits each one.
+  // A batch with less work in all than sgemm's own threading threshold (1 M multiply-adds per
+  // thread, ~20 µs) runs serially: a fork-join would gain little or lose.
+  const int64_t macs = M * N * K;
+  if (batch > 1 && batch * macs >= (int64_t{1} << 20) * num_threads() && (macs < (int64_t{1} << 21) || batch >= 4 * num_threads())) parallel_tasks(batch, one);
   else for (int64_t b = 0; b < batch; b++) one(b);
 }
 
