@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 CXX=${CXX_AARCH64:-aarch64-linux-gnu-g++}
 command -v "$CXX" >/dev/null || { echo "check-cpu-native-arm: $CXX not found (apt-get install g++-aarch64-linux-gnu)"; exit 2; }
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 FLAGS=(-std=c++17 -O3 -fPIC -Wall -Wno-unused-function -fno-math-errno -fno-trapping-math -DPB_CPU=1 -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS
        -DNODE_GYP_MODULE_NAME=pixelbytes_cpu -Inode_modules/node-addon-api -Inode_modules/node-api-headers/include -Inative/src)
 objs=()
