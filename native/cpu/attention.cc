@@ -23,62 +23,13 @@
 // as the oracle. NaN in a row's scores makes the row NaN, as in the oracle (its max skips NaN, the
 // exp brings it back).
 #include "common.h"
+#include "simd.h"
 
 namespace pb {
 namespace cpu {
 namespace {
 
-#define PB_INLINE inline __attribute__((always_inline))
-#if defined(PB_CPU_X86)
-#define PB_AVX2 __attribute__((target("avx2,fma")))
-#define PB_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
-#endif
-
-enum class Isa { Generic, Avx2, Avx512 };
-/** The library's instruction set (gemm_isa(): the best the CPU has, or what gemm_set_isa forced —
- *  so the tests can run every build of these loops). */
-Isa best_isa() {
-#if defined(PB_CPU_X86)
-  const char* name = gemm_isa();
-  if (std::strcmp(name, "avx512") == 0) return Isa::Avx512;
-  if (std::strcmp(name, "avx2+fma") == 0) return Isa::Avx2;
-#endif
-  return Isa::Generic;
-}
-
 constexpr int kLanes = 16;
-
-/** e^x in float32, ≤ 1 ulp (Cephes' polynomial; the same function as in selective_scan.cc). */
-PB_INLINE float exp_f(float x) {
-  float xx = x < -104.f ? -104.f : x;    // e^−104 < the smallest denormal: rounds to 0
-  xx = xx > 88.8f ? 88.8f : xx;          // e^88.8 > FLT_MAX: overflows to +inf below
-  // k = round(x·log2 e) from the bits of x·log2 e + 1.5·2²³ (no float → int conversion)
-  const float nb = xx * 1.44269504088896341f + 12582912.f;
-  int32_t k;
-  std::memcpy(&k, &nb, 4);
-  k -= 0x4B400000;
-  const float n = nb - 12582912.f;
-  float r = xx - n * 0.693359375f;       // r = x − k·ln2 in two steps (Cody–Waite)
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;              // e^r, NaN stays NaN
-  const int32_t k1 = k >> 1, k2 = k - k1;
-  const int32_t b1 = (k1 + 127) << 23, b2 = (k2 + 127) << 23;
-  float s1, s2;
-  std::memcpy(&s1, &b1, 4);
-  std::memcpy(&s2, &b2, 4);
-  return p * s1 * s2;
-}
-
-// GCC vector types for the row reductions (lowered to whatever registers the target has)
-typedef float v16f __attribute__((vector_size(64)));
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
 
 /** max_j scale·v[j] skipping NaN (the oracle's `if (s > m) m = s`; −inf when all are NaN or n = 0):
  *  16 lanes (j mod 16), then a fixed tree. */
@@ -127,7 +78,7 @@ PB_INLINE float lane_sum(const float* __restrict v, int64_t n) {
 /** In place: row[j] ← softmax(scale·row[j]) for j < jEnd, 0 for jEnd ≤ j < Lk. */
 PB_INLINE void softmax_row_impl(float* __restrict row, int64_t jEnd, int64_t Lk, float scale) {
   const float m = scaled_max(row, jEnd, scale);
-  for (int64_t j = 0; j < jEnd; j++) row[j] = exp_f(scale * row[j] - m);
+  for (int64_t j = 0; j < jEnd; j++) row[j] = expf_cephes(scale * row[j] - m);
   const float inv = 1.f / lane_sum(row, jEnd);
   for (int64_t j = 0; j < jEnd; j++) row[j] *= inv;
   for (int64_t j = jEnd; j < Lk; j++) row[j] = 0.f;
@@ -160,15 +111,15 @@ PB_AVX512 void softmax_backward_row_avx512(float* dP, const float* P, int64_t jE
 #endif
 SoftmaxRow pick_softmax() {
 #if defined(PB_CPU_X86)
-  if (best_isa() == Isa::Avx512) return softmax_row_avx512;
-  if (best_isa() == Isa::Avx2) return softmax_row_avx2;
+  if (simd_isa() == SimdIsa::Avx512) return softmax_row_avx512;
+  if (simd_isa() == SimdIsa::Avx2) return softmax_row_avx2;
 #endif
   return softmax_row_generic;
 }
 SoftmaxBackwardRow pick_softmax_backward() {
 #if defined(PB_CPU_X86)
-  if (best_isa() == Isa::Avx512) return softmax_backward_row_avx512;
-  if (best_isa() == Isa::Avx2) return softmax_backward_row_avx2;
+  if (simd_isa() == SimdIsa::Avx512) return softmax_backward_row_avx512;
+  if (simd_isa() == SimdIsa::Avx2) return softmax_backward_row_avx2;
 #endif
   return softmax_backward_row_generic;
 }

@@ -14,19 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "../src/napi_common.h"
 #include "../src/registry.h"
 #include "gemm.h"
 #include "parallel.h"
 
 namespace {
 
-Napi::Error make_error(Napi::Env env, const std::string& msg, const std::string& code, const std::string& kernel = "") {
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, code));
-  err.Set("device", Napi::String::New(env, PB_DEVICE_NAME));
-  if (!kernel.empty()) err.Set("kernel", Napi::String::New(env, kernel));
-  return err;
-}
+using pb::napi::make_error;
+using pb::napi::read_numbers;
+using pb::napi::KernelInfo;
 
 std::string prefix(const std::string& kernel) { return std::string(PB_DEVICE_NAME) + " kernel '" + kernel + "': "; }
 
@@ -56,32 +53,6 @@ void read_arrays(Napi::Env env, Napi::Value v, std::vector<pb::DeviceBuffer>& vi
     views.push_back(b);
   }
   for (size_t i = base; i < views.size(); i++) out.push_back(&views[i]);
-}
-
-template <typename T>
-void read_numbers(Napi::Env env, Napi::Value v, std::vector<T>& out, const std::string& kernel, const char* what) {
-  if (v.IsUndefined() || v.IsNull()) return;
-  if (v.IsTypedArray()) {
-    Napi::TypedArray ta = v.As<Napi::TypedArray>();
-    if (ta.TypedArrayType() == napi_int32_array) {
-      Napi::Int32Array a = v.As<Napi::Int32Array>();
-      for (size_t i = 0; i < a.ElementLength(); i++) out.push_back(static_cast<T>(a[i]));
-      return;
-    }
-    if (ta.TypedArrayType() == napi_float64_array) {
-      Napi::Float64Array a = v.As<Napi::Float64Array>();
-      for (size_t i = 0; i < a.ElementLength(); i++) out.push_back(static_cast<T>(a[i]));
-      return;
-    }
-    if (ta.TypedArrayType() == napi_float32_array) {
-      Napi::Float32Array a = v.As<Napi::Float32Array>();
-      for (size_t i = 0; i < a.ElementLength(); i++) out.push_back(static_cast<T>(a[i]));
-      return;
-    }
-  }
-  if (!v.IsArray()) throw make_error(env, prefix(kernel) + what + " must be a typed array or an array of numbers", "invalidArgument", kernel);
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(static_cast<T>(a.Get(i).As<Napi::Number>().DoubleValue()));
 }
 
 Napi::Value Launch(const Napi::CallbackInfo& info) {
@@ -158,23 +129,6 @@ Napi::Value GemmSetIsa(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) throw make_error(env, std::string(PB_DEVICE_NAME) + ": gemmSetIsa(isa) needs a string", "invalidArgument");
   std::string isa = info[0].As<Napi::String>();
   return Napi::Boolean::New(env, pb::cpu::gemm_set_isa(isa.c_str()));
-}
-
-Napi::Value KernelInfo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const auto& all = pb::all_kernels();
-  Napi::Array a = Napi::Array::New(env, all.size());
-  for (size_t i = 0; i < all.size(); i++) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("name", all[i].name);
-    o.Set("nOut", all[i].nOut);
-    o.Set("nIn", all[i].nIn);
-    std::string f = all[i].file;
-    size_t slash = f.find_last_of("/\\");
-    o.Set("file", slash == std::string::npos ? f : f.substr(slash + 1));
-    a.Set(static_cast<uint32_t>(i), o);
-  }
-  return a;
 }
 
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {

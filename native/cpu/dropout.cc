@@ -14,6 +14,7 @@
 // vectorises it; it is also compiled for AVX2 (8-lane 32-bit multiplies) and used unless the
 // library's instruction set (gemm_isa()) is "generic". Elements are split over the pool.
 #include "common.h"
+#include "simd.h"
 
 namespace pb {
 namespace cpu {
@@ -65,11 +66,7 @@ void dropout(KernelCall& c) {
     return;
   }
   const uint32_t threshold = t <= 0 ? 0u : static_cast<uint32_t>(t);
-#if defined(PB_CPU_X86)
-  const bool wide = std::strcmp(gemm_isa(), "generic") != 0;
-#else
-  const bool wide = false;
-#endif
+  const bool wide = simd_isa() != SimdIsa::Generic;
   parallel_for(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
 #if defined(PB_CPU_X86)
     if (wide) return dropout_range_avx2(out, x, b, e, hs, threshold, scale);

@@ -43,6 +43,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "simd.h"
 
 namespace pb {
 namespace cpu {
@@ -453,11 +454,7 @@ __attribute__((target("avx2,fma"))) void map2_avx2(float* __restrict out, const 
 
 /** True when the AVX2+FMA loops may run: the library's instruction set is not "generic". */
 bool wide_isa() {
-#if defined(PB_CPU_X86)
-  return std::strcmp(gemm_isa(), "generic") != 0;
-#else
-  return false;
-#endif
+  return simd_isa() != SimdIsa::Generic;
 }
 
 template <class F>

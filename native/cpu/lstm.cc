@@ -30,13 +30,13 @@
 // every 61st float32, all three ISAs). Each row's arithmetic is the same whichever tile, thread or
 // tail path computes it, so results do not depend on the thread count.
 #include "common.h"
+#include "simd.h"
 
 namespace pb {
 namespace cpu {
 namespace {
 
 // ---- σ and tanh: branch-free float code (vectorised in the loops that call it) ----------------------
-#define PB_INLINE inline __attribute__((always_inline))
 
 PB_INLINE float bits_float(uint32_t u) { float f; __builtin_memcpy(&f, &u, 4); return f; }
 PB_INLINE uint32_t float_bits(float f) { uint32_t u; __builtin_memcpy(&u, &f, 4); return u; }
@@ -344,9 +344,11 @@ PB_LSTM_ISA(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,av
 /** The SGEMM's instruction set (the CPU's best, or the one a test forced). */
 const Isa& pick_isa() {
 #if defined(__x86_64__) || defined(__i386__)
-  const char* name = gemm_isa();
-  if (std::strcmp(name, "avx512") == 0) return isa_avx512;
-  if (std::strcmp(name, "avx2+fma") == 0) return isa_avx2;
+  switch (simd_isa()) {
+    case SimdIsa::Avx512: return isa_avx512;
+    case SimdIsa::Avx2: return isa_avx2;
+    case SimdIsa::Generic: break;
+  }
 #endif
   return isa_generic;
 }

@@ -33,61 +33,16 @@
 // The hot loops are compiled three times (baseline, AVX2+FMA, AVX-512) with target attributes and
 // picked from gemm_isa() (results may differ by FMA rounding between those builds).
 #include "common.h"
+#include "simd.h"
 
 namespace pb {
 namespace cpu {
 namespace {
 
-#define PB_INLINE inline __attribute__((always_inline))
-#if defined(PB_CPU_X86)
-#define PB_AVX2 __attribute__((target("avx2,fma")))
-#define PB_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
-#endif
-
-enum class Isa { Generic, Avx2, Avx512 };
-/** The library's instruction set (gemm_isa(): the best the CPU has, or what gemm_set_isa forced —
- *  so the tests can run every build of these loops). */
-Isa best_isa() {
-#if defined(PB_CPU_X86)
-  const char* name = gemm_isa();
-  if (std::strcmp(name, "avx512") == 0) return Isa::Avx512;
-  if (std::strcmp(name, "avx2+fma") == 0) return Isa::Avx2;
-#endif
-  return Isa::Generic;
-}
-
 constexpr int kLanes = 16;               // partial sums of the horizontal reductions over n
 constexpr int64_t kWholeRow = 1024;      // sequential backward: rows up to this length are one chunk
 constexpr int64_t kCheckpoint = 256;     // … longer rows are recomputed from checkpoints this far apart
 constexpr int64_t kBwdTasks = 16;        // backward: at least this many (b, channel block) tasks
-
-/** e^x in float32, ≤ 1 ulp: x = k·ln2 + r, Cephes' degree-6 polynomial, 2^k as two exponent
- *  factors (so denormal results and overflow to +inf come out right); NaN → NaN, −inf → 0. */
-PB_INLINE float exp_f(float x) {
-  float xx = x < -104.f ? -104.f : x;    // e^−104 < the smallest denormal: rounds to 0
-  xx = xx > 88.8f ? 88.8f : xx;          // e^88.8 > FLT_MAX: overflows to +inf below
-  // k = round(x·log2 e) from the bits of x·log2 e + 1.5·2²³ (no float → int conversion)
-  const float nb = xx * 1.44269504088896341f + 12582912.f;
-  int32_t k;
-  std::memcpy(&k, &nb, 4);
-  k -= 0x4B400000;
-  const float n = nb - 12582912.f;
-  float r = xx - n * 0.693359375f;       // r = x − k·ln2 in two steps (Cody–Waite)
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;              // e^r, NaN stays NaN
-  const int32_t k1 = k >> 1, k2 = k - k1;
-  const int32_t b1 = (k1 + 127) << 23, b2 = (k2 + 127) << 23;
-  float s1, s2;
-  std::memcpy(&s1, &b1, 4);
-  std::memcpy(&s2, &b2, 4);
-  return p * s1 * s2;
-}
 
 /** log(1 + e) for e ∈ [0, 1] in float32: Cephes' logf on u = 1 + e, times e / (u − 1) to recover
  *  the bits of e that 1 + e rounded away (exact for tiny e). */
@@ -116,14 +71,9 @@ PB_INLINE float log1p_unit(float e) {
 /** Δ from δ + bias: softplus with PyTorch's / mamba's threshold 20 (= x above it, NaN → NaN). */
 PB_INLINE float softplus_f(float x) {
   const float ax = x < 0.f ? -x : x;
-  const float s = (x > 0.f ? x : 0.f) + log1p_unit(exp_f(-ax));   // log1p(e^x), stable for either sign
+  const float s = (x > 0.f ? x : 0.f) + log1p_unit(expf_cephes(-ax));   // log1p(e^x), stable for either sign
   return x > 20.f || x != x ? x : s;
 }
-
-// GCC vector types for the lane sums (lowered to whatever registers the target has)
-typedef float v16f __attribute__((vector_size(64)));
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
 
 /** Σ_n v[n] in a fixed order: 16 lane sums (lane = n mod 16), then a fixed tree over the lanes
  *  (j + 8, j + 4, j + 2, j + 1) — the same bits on every instruction set. */
@@ -153,12 +103,12 @@ PB_INLINE void forward_step(int64_t N, float dt, float dtu, const float* __restr
                             float* __restrict prod) {
   if (Ct) {
     for (int64_t n = 0; n < N; n++) {
-      const float hn = exp_f(dt * Ad[n]) * h[n] + dtu * Bt[n];
+      const float hn = expf_cephes(dt * Ad[n]) * h[n] + dtu * Bt[n];
       h[n] = hn;
       prod[n] = Ct[n] * hn;
     }
   } else {
-    for (int64_t n = 0; n < N; n++) h[n] = exp_f(dt * Ad[n]) * h[n] + dtu * Bt[n];
+    for (int64_t n = 0; n < N; n++) h[n] = expf_cephes(dt * Ad[n]) * h[n] + dtu * Bt[n];
   }
 }
 
@@ -294,7 +244,7 @@ PB_INLINE void backward_block_impl(const Args& a, int64_t b, int64_t d0, int64_t
         float* __restrict hn = hs + (tau + 1) * N;
         float* __restrict at = ab + tau * N;
         for (int64_t n = 0; n < N; n++) {
-          const float e = exp_f(dt * Ad[n]);
+          const float e = expf_cephes(dt * Ad[n]);
           at[n] = e;
           hn[n] = e * hp[n] + dtu * Bt[n];
         }
@@ -321,7 +271,7 @@ PB_INLINE void backward_block_impl(const Args& a, int64_t b, int64_t d0, int64_t
       if (a.softplus)
         for (int64_t tau = 0; tau < len; tau++) {
           const float x = xs[tau];
-          ddt[tau] = x > 20.f ? ddt[tau] : ddt[tau] / (1.f + exp_f(-x));
+          ddt[tau] = x > 20.f ? ddt[tau] : ddt[tau] / (1.f + expf_cephes(-x));
         }
       for (int64_t tau = len - 1; tau >= 0; tau--) {
         a.ddelta[(b * L + t0 + tau) * D + d] = ddt[tau];
@@ -356,15 +306,15 @@ PB_AVX512 void backward_block_avx512(const Args& a, int64_t b, int64_t d0, int64
 
 ForwardRows pick_forward() {
 #if defined(PB_CPU_X86)
-  if (best_isa() == Isa::Avx512) return forward_rows_avx512;
-  if (best_isa() == Isa::Avx2) return forward_rows_avx2;
+  if (simd_isa() == SimdIsa::Avx512) return forward_rows_avx512;
+  if (simd_isa() == SimdIsa::Avx2) return forward_rows_avx2;
 #endif
   return forward_rows_generic;
 }
 BackwardBlock pick_backward() {
 #if defined(PB_CPU_X86)
-  if (best_isa() == Isa::Avx512) return backward_block_avx512;
-  if (best_isa() == Isa::Avx2) return backward_block_avx2;
+  if (simd_isa() == SimdIsa::Avx512) return backward_block_avx512;
+  if (simd_isa() == SimdIsa::Avx2) return backward_block_avx2;
 #endif
   return backward_block_generic;
 }

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "allocator.h"
+#include "napi_common.h"
 #include "registry.h"
 #include "runtime.h"
 #if defined(PB_EMU)
@@ -32,6 +33,9 @@
 namespace {
 
 using pb::DeviceBuffer;
+using pb::napi::make_error;
+using pb::napi::read_numbers;
+using pb::napi::KernelInfo;
 
 // Handles from one library must not be passed to the other (emu pointers are host memory).
 #if defined(PB_EMU)
@@ -39,14 +43,6 @@ const napi_type_tag kTag = {0x7069786279746573ull, 0x656d750000000001ull};
 #else
 const napi_type_tag kTag = {0x7069786279746573ull, 0x6375646100000001ull};
 #endif
-
-Napi::Error make_error(Napi::Env env, const std::string& msg, const std::string& code, const std::string& kernel = "") {
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, code));
-  err.Set("device", Napi::String::New(env, PB_DEVICE_NAME));
-  if (!kernel.empty()) err.Set("kernel", Napi::String::New(env, kernel));
-  return err;
-}
 
 std::string strip_device_prefix(const std::string& m) {
   for (const char* p : {"cuda-emu: ", "cuda: "}) {
@@ -247,33 +243,6 @@ void read_handles(Napi::Env env, Napi::Value v, std::vector<DeviceBuffer*>& out,
   }
 }
 
-template <typename T>
-void read_numbers(Napi::Env env, Napi::Value v, std::vector<T>& out, const std::string& name, const char* what) {
-  if (v.IsUndefined() || v.IsNull()) return;
-  if (v.IsTypedArray()) {
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-    napi_value ab;
-    size_t offset = 0;
-    napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset);
-    out.resize(length);
-    for (size_t i = 0; i < length; i++) {
-      switch (type) {
-        case napi_int32_array: out[i] = static_cast<T>(static_cast<const int32_t*>(data)[i]); break;
-        case napi_float64_array: out[i] = static_cast<T>(static_cast<const double*>(data)[i]); break;
-        case napi_float32_array: out[i] = static_cast<T>(static_cast<const float*>(data)[i]); break;
-        default: throw make_error(env, std::string(PB_DEVICE_NAME) + " kernel '" + name + "': " + what + " must be an Int32Array, Float64Array, Float32Array or array", "invalidArgument", name);
-      }
-    }
-    return;
-  }
-  if (!v.IsArray()) throw make_error(env, std::string(PB_DEVICE_NAME) + " kernel '" + name + "': " + what + " must be a typed array or an array of numbers", "invalidArgument", name);
-  Napi::Array a = v.As<Napi::Array>();
-  out.resize(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) out[i] = static_cast<T>(a.Get(i).As<Napi::Number>().DoubleValue());
-}
-
 Napi::Value Launch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw make_error(env, std::string(PB_DEVICE_NAME) + ": launch: the kernel name must be a string", "invalidArgument");
@@ -333,23 +302,6 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
     pb::allocator().empty_cache();
     return env.Undefined();
   });
-}
-
-Napi::Value KernelInfo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const auto& all = pb::all_kernels();
-  Napi::Array a = Napi::Array::New(env, all.size());
-  for (size_t i = 0; i < all.size(); i++) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("name", all[i].name);
-    o.Set("nOut", all[i].nOut);
-    o.Set("nIn", all[i].nIn);
-    std::string f = all[i].file;
-    size_t s = f.find_last_of("/\\");
-    o.Set("file", s == std::string::npos ? f : f.substr(s + 1));
-    a.Set(static_cast<uint32_t>(i), o);
-  }
-  return a;
 }
 
 #if defined(PB_EMU)
